@@ -1,0 +1,321 @@
+// strongbox SDK: header-only C++ wrappers for writing plugins. A plugin derives from the interfaces below,
+// and SBX_DEFINE_PLUGIN exports the one C entry point. Every trampoline is noexcept: an exception becomes a
+// status code plus a one-line message through the host's error sink, never a crash across the ABI.
+#pragma once
+
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "entry.hpp"
+#include "sbx_plugin.h"
+
+namespace sbx::sdk {
+
+// Throw this from plugin code to return a specific status with a message.
+class Error : public std::runtime_error {
+ public:
+  Error(sbx_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  sbx_status status() const noexcept { return status_; }
+
+ private:
+  sbx_status status_;
+};
+
+// The host API the plugin was given; set once by the entry point.
+inline const sbx_host_api*& host_api() {
+  static const sbx_host_api* api = nullptr;
+  return api;
+}
+inline const char*& plugin_name() {
+  static const char* name = "plugin";
+  return name;
+}
+
+inline void log(sbx_log_level level, std::string_view message) noexcept {
+  const sbx_host_api* api = host_api();
+  if (api && api->log) api->log(level, make_str(plugin_name()), make_str(message));
+}
+
+inline void report_error(std::string_view message) noexcept {
+  const sbx_host_api* api = host_api();
+  if (api && api->set_error) api->set_error(make_str(message));
+}
+
+// Runs body and turns any exception into a status; body returns void or sbx_status.
+template <class Body>
+sbx_status guard(Body&& body) noexcept {
+  try {
+    if constexpr (std::is_void_v<decltype(body())>) {
+      body();
+      return SBX_OK;
+    } else {
+      return body();
+    }
+  } catch (const Error& e) {
+    report_error(e.what());
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    report_error("out of memory");
+    return SBX_ERR_INTERNAL;
+  } catch (const std::exception& e) {
+    report_error(e.what());
+    return SBX_ERR_INTERNAL;
+  } catch (...) {
+    report_error("unknown exception");
+    return SBX_ERR_INTERNAL;
+  }
+}
+
+// Throws Error when a host sink refuses (a negative status), so plugin loops stop.
+inline sbx_status check_sink(sbx_status status, std::string_view what) {
+  if (status < 0) throw Error(status, std::string(what) + " was refused by the host");
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------- storage
+using Locator = std::vector<uint8_t>;
+
+class StorageWriter {
+ public:
+  virtual ~StorageWriter() = default;
+  virtual void write_entry(const sbx_entry& entry) = 0;
+  virtual void write_data(std::string_view data) = 0;
+  virtual Locator end_entry() = 0;
+  virtual sbx_set_stats commit() = 0;
+  virtual void abort() noexcept = 0;
+};
+
+class StorageReader {
+ public:
+  virtual ~StorageReader() = default;
+  virtual void read_entries(std::span<const sbx_bytes> locators, const sbx_entry_sink& sink) = 0;
+};
+
+class StorageDevice {
+ public:
+  virtual ~StorageDevice() = default;
+  virtual sbx_storage_info info() = 0;
+  virtual std::unique_ptr<StorageWriter> begin_set(std::string_view set_name) = 0;
+  virtual std::unique_ptr<StorageReader> open_set(std::string_view set_name) = 0;
+  virtual void delete_set(std::string_view set_name) = 0;
+  virtual void list_sets(const std::function<void(std::string_view)>& fn) = 0;
+};
+
+// Device must be constructible from the config JSON: Device(std::string_view config_json).
+template <class Device>
+const sbx_storage_vtable* storage_vtable() {
+  struct T {
+    static StorageDevice* dev(sbx_storage_device* d) { return reinterpret_cast<StorageDevice*>(d); }
+    static StorageWriter* wr(sbx_storage_writer* w) { return reinterpret_cast<StorageWriter*>(w); }
+    static StorageReader* rd(sbx_storage_reader* r) { return reinterpret_cast<StorageReader*>(r); }
+  };
+  static const sbx_storage_vtable vt = {
+      sizeof(sbx_storage_vtable),
+      [](sbx_str config, sbx_storage_device** out) noexcept {
+        return guard([&] {
+          StorageDevice* d = new Device(view(config));
+          *out = reinterpret_cast<sbx_storage_device*>(d);
+        });
+      },
+      [](sbx_storage_device* d) noexcept { delete T::dev(d); },
+      [](sbx_storage_device* d, sbx_storage_info* out) noexcept {
+        return guard([&] {
+          sbx_storage_info info = T::dev(d)->info();
+          info.struct_size = sizeof(sbx_storage_info);
+          std::memcpy(out, &info, std::min<size_t>(out->struct_size ? out->struct_size : sizeof info, sizeof info));
+        });
+      },
+      [](sbx_storage_device* d, sbx_str name, sbx_storage_writer** out) noexcept {
+        return guard([&] { *out = reinterpret_cast<sbx_storage_writer*>(T::dev(d)->begin_set(view(name)).release()); });
+      },
+      [](sbx_storage_writer* w, const sbx_entry* e) noexcept { return guard([&] { T::wr(w)->write_entry(*e); }); },
+      [](sbx_storage_writer* w, sbx_bytes data) noexcept { return guard([&] { T::wr(w)->write_data(view(data)); }); },
+      [](sbx_storage_writer* w, uint8_t locator[SBX_LOCATOR_MAX], size_t* len) noexcept {
+        return guard([&] {
+          Locator loc = T::wr(w)->end_entry();
+          if (loc.size() > SBX_LOCATOR_MAX) throw Error(SBX_ERR_INTERNAL, "locator longer than SBX_LOCATOR_MAX");
+          std::memcpy(locator, loc.data(), loc.size());
+          *len = loc.size();
+        });
+      },
+      [](sbx_storage_writer* w, sbx_set_stats* out) noexcept {
+        std::unique_ptr<StorageWriter> owned(T::wr(w));
+        return guard([&] {
+          sbx_set_stats stats = owned->commit();
+          stats.struct_size = sizeof(sbx_set_stats);
+          if (out) *out = stats;
+        });
+      },
+      [](sbx_storage_writer* w) noexcept {
+        std::unique_ptr<StorageWriter> owned(T::wr(w));
+        owned->abort();
+      },
+      [](sbx_storage_device* d, sbx_str name, sbx_storage_reader** out) noexcept {
+        return guard([&] { *out = reinterpret_cast<sbx_storage_reader*>(T::dev(d)->open_set(view(name)).release()); });
+      },
+      [](sbx_storage_reader* r, const sbx_bytes* locators, size_t count, const sbx_entry_sink* sink) noexcept {
+        return guard([&] { T::rd(r)->read_entries(std::span<const sbx_bytes>(locators, count), *sink); });
+      },
+      [](sbx_storage_reader* r) noexcept { delete T::rd(r); },
+      [](sbx_storage_device* d, sbx_str name) noexcept { return guard([&] { T::dev(d)->delete_set(view(name)); }); },
+      [](sbx_storage_device* d, sbx_set_name_fn fn, void* ctx) noexcept {
+        return guard([&] { T::dev(d)->list_sets([&](std::string_view n) { fn(ctx, make_str(n)); }); });
+      },
+  };
+  return &vt;
+}
+
+// ------------------------------------------------------------------------------------------------ agent
+class AgentRestore {
+ public:
+  virtual ~AgentRestore() = default;
+  virtual void restore_entry(const sbx_entry& entry) = 0;
+  virtual void restore_data(std::string_view data) = 0;
+  virtual void restore_entry_end() = 0;
+  virtual void finish() = 0;
+  virtual void abort() noexcept = 0;
+};
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  virtual void backup(std::string_view job_json, const sbx_backup_sink& sink) = 0;
+  virtual std::unique_ptr<AgentRestore> begin_restore(std::string_view options_json) = 0;
+};
+
+// Agent must be constructible from the config JSON: Agent(std::string_view config_json).
+template <class AgentImpl>
+const sbx_agent_vtable* agent_vtable() {
+  struct T {
+    static Agent* ag(sbx_agent* a) { return reinterpret_cast<Agent*>(a); }
+    static AgentRestore* rs(sbx_agent_restore* r) { return reinterpret_cast<AgentRestore*>(r); }
+  };
+  static const sbx_agent_vtable vt = {
+      sizeof(sbx_agent_vtable),
+      [](sbx_str config, sbx_agent** out) noexcept {
+        return guard([&] {
+          Agent* a = new AgentImpl(view(config));
+          *out = reinterpret_cast<sbx_agent*>(a);
+        });
+      },
+      [](sbx_agent* a) noexcept { delete T::ag(a); },
+      [](sbx_agent* a, sbx_str job, const sbx_backup_sink* sink) noexcept {
+        return guard([&] { T::ag(a)->backup(view(job), *sink); });
+      },
+      [](sbx_agent* a, sbx_str options, sbx_agent_restore** out) noexcept {
+        return guard(
+            [&] { *out = reinterpret_cast<sbx_agent_restore*>(T::ag(a)->begin_restore(view(options)).release()); });
+      },
+      [](sbx_agent_restore* r, const sbx_entry* e) noexcept { return guard([&] { T::rs(r)->restore_entry(*e); }); },
+      [](sbx_agent_restore* r, sbx_bytes data) noexcept { return guard([&] { T::rs(r)->restore_data(view(data)); }); },
+      [](sbx_agent_restore* r) noexcept { return guard([&] { T::rs(r)->restore_entry_end(); }); },
+      [](sbx_agent_restore* r) noexcept {
+        std::unique_ptr<AgentRestore> owned(T::rs(r));
+        return guard([&] { owned->finish(); });
+      },
+      [](sbx_agent_restore* r) noexcept {
+        std::unique_ptr<AgentRestore> owned(T::rs(r));
+        owned->abort();
+      },
+  };
+  return &vt;
+}
+
+// -------------------------------------------------------------------------------------------- transport
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void send(std::string_view data) = 0;
+  // Returns SBX_OK with *received > 0, SBX_END, or SBX_TIMEOUT.
+  virtual sbx_status recv(uint8_t* buffer, size_t capacity, size_t* received, int32_t timeout_ms) = 0;
+  virtual void shutdown() noexcept = 0;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // nullptr on timeout.
+  virtual std::unique_ptr<Connection> accept(int32_t timeout_ms) = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual std::unique_ptr<Listener> listen(std::string_view address) = 0;
+  virtual std::unique_ptr<Connection> connect(std::string_view address, int32_t timeout_ms) = 0;
+};
+
+// TransportImpl must be constructible from the config JSON.
+template <class TransportImpl>
+const sbx_transport_vtable* transport_vtable() {
+  struct T {
+    static Transport* tr(sbx_transport* t) { return reinterpret_cast<Transport*>(t); }
+    static Listener* li(sbx_listener* l) { return reinterpret_cast<Listener*>(l); }
+    static Connection* co(sbx_connection* c) { return reinterpret_cast<Connection*>(c); }
+  };
+  static const sbx_transport_vtable vt = {
+      sizeof(sbx_transport_vtable),
+      [](sbx_str config, sbx_transport** out) noexcept {
+        return guard([&] {
+          Transport* t = new TransportImpl(view(config));
+          *out = reinterpret_cast<sbx_transport*>(t);
+        });
+      },
+      [](sbx_transport* t) noexcept { delete T::tr(t); },
+      [](sbx_transport* t, sbx_str address, sbx_listener** out) noexcept {
+        return guard([&] { *out = reinterpret_cast<sbx_listener*>(T::tr(t)->listen(view(address)).release()); });
+      },
+      [](sbx_listener* l, int32_t timeout_ms, sbx_connection** out) noexcept {
+        return guard([&] {
+          auto c = T::li(l)->accept(timeout_ms);
+          if (!c) return SBX_TIMEOUT;
+          *out = reinterpret_cast<sbx_connection*>(c.release());
+          return SBX_OK;
+        });
+      },
+      [](sbx_listener* l) noexcept { delete T::li(l); },
+      [](sbx_transport* t, sbx_str address, int32_t timeout_ms, sbx_connection** out) noexcept {
+        return guard([&] {
+          *out = reinterpret_cast<sbx_connection*>(T::tr(t)->connect(view(address), timeout_ms).release());
+        });
+      },
+      [](sbx_connection* c, sbx_bytes data) noexcept { return guard([&] { T::co(c)->send(view(data)); }); },
+      [](sbx_connection* c, uint8_t* buffer, size_t capacity, size_t* received, int32_t timeout_ms) noexcept {
+        return guard([&] { return T::co(c)->recv(buffer, capacity, received, timeout_ms); });
+      },
+      [](sbx_connection* c) noexcept { T::co(c)->shutdown(); },
+      [](sbx_connection* c) noexcept { delete T::co(c); },
+  };
+  return &vt;
+}
+
+// ------------------------------------------------------------------------------------------ entry point
+// Exports sbx_plugin_entry. Example:
+//   SBX_DEFINE_PLUGIN(SBX_KIND_STORAGE, "disk", "1.0.0", "tar+zstd sets on a filesystem",
+//                     SBX_CAP_RANDOM_ACCESS | SBX_CAP_DELETE, sbx::sdk::storage_vtable<DiskDevice>())
+#define SBX_DEFINE_PLUGIN(kind_, name_, version_, description_, capabilities_, vtable_expr_)        \
+  extern "C" __attribute__((visibility("default"))) const sbx_plugin_descriptor* sbx_plugin_entry( \
+      const sbx_host_api* host) {                                                                  \
+    ::sbx::sdk::host_api() = host;                                                                 \
+    ::sbx::sdk::plugin_name() = name_;                                                             \
+    static const sbx_plugin_descriptor descriptor = {sizeof(sbx_plugin_descriptor),                \
+                                                     SBX_ABI_MAJOR,                                \
+                                                     SBX_ABI_MINOR,                                \
+                                                     static_cast<uint32_t>(kind_),                 \
+                                                     name_,                                        \
+                                                     version_,                                     \
+                                                     description_,                                 \
+                                                     capabilities_,                                \
+                                                     vtable_expr_};                                \
+    return &descriptor;                                                                            \
+  }
+
+}  // namespace sbx::sdk
