@@ -3,6 +3,7 @@
 // status code plus a one-line message through the host's error sink, never a crash across the ABI.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -129,8 +130,10 @@ const sbx_storage_vtable* storage_vtable() {
       [](sbx_storage_device* d, sbx_storage_info* out) noexcept {
         return guard([&] {
           sbx_storage_info info = T::dev(d)->info();
-          info.struct_size = sizeof(sbx_storage_info);
-          std::memcpy(out, &info, std::min<size_t>(out->struct_size ? out->struct_size : sizeof info, sizeof info));
+          // The host may be older (smaller struct) or newer: fill what both know and say how much that was.
+          size_t common = std::min<size_t>(out->struct_size ? out->struct_size : sizeof info, sizeof info);
+          std::memcpy(out, &info, common);
+          out->struct_size = uint32_t(common);
         });
       },
       [](sbx_storage_device* d, sbx_str name, sbx_storage_writer** out) noexcept {
@@ -150,8 +153,10 @@ const sbx_storage_vtable* storage_vtable() {
         std::unique_ptr<StorageWriter> owned(T::wr(w));
         return guard([&] {
           sbx_set_stats stats = owned->commit();
-          stats.struct_size = sizeof(sbx_set_stats);
-          if (out) *out = stats;
+          if (!out) return;
+          size_t common = std::min<size_t>(out->struct_size ? out->struct_size : sizeof stats, sizeof stats);
+          std::memcpy(out, &stats, common);
+          out->struct_size = uint32_t(common);
         });
       },
       [](sbx_storage_writer* w) noexcept {
