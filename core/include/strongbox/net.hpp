@@ -1,0 +1,79 @@
+// Messages on transport byte streams: [u32 LE length of type+payload][u8 type][payload].
+#pragma once
+
+#include <strongbox/plugins.hpp>
+#include <strongbox/sdk/entry.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace sbx::net {
+
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class FrameType : uint8_t {
+  hello = 1,      // JSON: {"protocol":"strongbox","version":1,"role":"..."}
+  entry = 2,      // encoded entry (encode_entry)
+  data = 3,       // raw bytes of the current entry
+  entry_end = 4,  // backup: 32-byte SHA-256 of the entry's data; restore: empty
+  deleted = 5,    // raw path bytes of an entry gone since the base set
+  warning = 6,    // JSON: {"path": base64, "message": "..."}
+  done = 7,       // JSON: summary
+  error = 8,      // JSON: {"message": "..."}
+};
+
+constexpr uint32_t kProtocolVersion = 1;
+// Frames above this are refused: a hostile or corrupt peer must not make us allocate without bound.
+constexpr size_t kMaxFrameBytes = 16u << 20;
+
+struct Frame {
+  FrameType type{};
+  std::string payload;
+};
+
+// Buffers small frames and sends them in large writes; flush() before waiting for a reply.
+class FrameWriter {
+ public:
+  explicit FrameWriter(plugins::Connection& connection, size_t buffer_bytes = 1u << 20);
+  void write(FrameType type, std::string_view payload);
+  void flush();
+  // Flushes, then ends this side's sending.
+  void finish();
+
+ private:
+  plugins::Connection& connection_;
+  size_t buffer_bytes_;
+  std::string buffer_;
+};
+
+class FrameReader {
+ public:
+  explicit FrameReader(plugins::Connection& connection, int32_t timeout_ms = -1);
+  // false at a clean end of stream between frames; ProtocolError on a malformed or truncated frame.
+  bool read(Frame& frame);
+
+ private:
+  bool fill(size_t needed);
+  plugins::Connection& connection_;
+  int32_t timeout_ms_;
+  std::string buffer_;
+  size_t start_ = 0;
+};
+
+// Entries travel, and xattr/extent lists are stored in the catalog, in this compact binary form.
+std::string encode_entry(const sbx_entry& entry);
+void decode_entry(std::string_view bytes, sdk::Entry& out);  // ProtocolError on malformed input
+std::string encode_xattrs(const sbx_xattr* xattrs, size_t count);
+std::vector<sdk::Xattr> decode_xattrs(std::string_view bytes);
+std::string encode_extents(const sbx_extent* extents, size_t count);
+std::vector<sbx_extent> decode_extents(std::string_view bytes);
+
+void send_json(FrameWriter& writer, FrameType type, const nlohmann::json& body);
+nlohmann::json parse_json(const Frame& frame);
+
+}  // namespace sbx::net

@@ -1,0 +1,183 @@
+// The service layer: every verb the CLI (and later the server and web console) offers, implemented once.
+#pragma once
+
+#include <strongbox/catalog.hpp>
+#include <strongbox/plugins.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sbx::service {
+
+// Exit codes, documented in the README.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,
+  kExitUsage = 2,
+  kExitPartial = 3,  // finished, but some files could not be read or restored
+  kExitDamaged = 4,  // verify found damage
+  kExitSiteMissing = 10,
+  kExitLocked = 11,
+};
+
+class ServiceError : public std::runtime_error {
+ public:
+  explicit ServiceError(const std::string& message, int exit_code = kExitFailed)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+struct ProgressInfo {
+  std::string phase;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  std::string current;  // path being worked on
+};
+using ProgressFn = std::function<void(const ProgressInfo&)>;
+
+struct BackupRequest {
+  std::vector<std::string> sources;
+  std::string device;  // empty: the site's only device, or "disk1"
+  std::string level = "incremental";
+  std::vector<std::string> excludes;
+  std::string agent = "files";
+};
+
+struct BackupResult {
+  int64_t job_id = 0;
+  int64_t set_id = 0;
+  std::string level;
+  std::optional<int64_t> base_set_id;
+  std::string note;  // e.g. why an incremental became a full
+  uint64_t entries_stored = 0;
+  uint64_t entries_unchanged = 0;
+  uint64_t entries_deleted = 0;
+  uint64_t bytes_read = 0;
+  uint64_t stored_bytes = 0;
+  std::vector<std::string> warnings;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+struct RestoreRequest {
+  std::optional<int64_t> set_id;
+  std::optional<int64_t> as_of_ns;
+  std::string target = "/";
+  std::vector<std::string> paths;  // absolute paths to restore (with everything below); empty = all
+  std::string agent = "files";
+};
+
+struct RestoreResult {
+  int64_t job_id = 0;
+  std::vector<int64_t> sets_read;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> errors;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+struct Damage {
+  int64_t set_id = 0;
+  std::string path;
+  std::string problem;
+};
+
+struct VerifyResult {
+  int64_t job_id = 0;
+  uint64_t sets = 0;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  std::vector<Damage> damage;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+struct ExpireDecisionView {
+  int64_t set_id = 0;
+  std::string series;
+  bool keep = true;
+  std::vector<std::string> reasons;
+};
+
+struct ExpireResult {
+  bool dry_run = false;
+  std::string revision;
+  std::vector<ExpireDecisionView> decisions;
+  std::vector<std::string> errors;  // policy failures (retention then failed closed)
+  uint64_t expired = 0;
+  nlohmann::json to_json() const;
+};
+
+struct DeviceStatus {
+  catalog::Device device;
+  bool online = false;
+  uint64_t total_bytes = 0, free_bytes = 0, used_bytes = 0;
+  std::string problem;
+};
+
+// A site: a folder with site.json, catalog.db, policies/ and the default disk device's folder.
+class Site {
+ public:
+  // Makes a new site in dir (which must be empty or missing) with one disk device named disk1.
+  static void init(const std::filesystem::path& dir);
+  // Opens the site at dir; ServiceError(kExitSiteMissing) when there is none.
+  static std::unique_ptr<Site> open(const std::filesystem::path& dir);
+  // --site, else $STRONGBOX_SITE, else the current directory.
+  static std::filesystem::path locate(const std::string& site_flag);
+  ~Site();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path policy_dir() const { return dir_ / "policies"; }
+  catalog::Catalog& catalog() { return *catalog_; }
+  plugins::Registry& registry() { return *registry_; }
+
+  DeviceStatus add_device(const std::string& name, const std::string& type, const nlohmann::json& settings);
+  void remove_device(const std::string& name);
+  std::vector<DeviceStatus> list_devices();
+
+  BackupResult backup(const BackupRequest& request, const ProgressFn& progress);
+  RestoreResult restore(const RestoreRequest& request, const ProgressFn& progress);
+  VerifyResult verify(std::optional<int64_t> set_id, const ProgressFn& progress);
+  ExpireResult expire(bool dry_run, int64_t now_ns);
+
+  // Sets that make up the tree as of a set: the set and the chain of bases it depends on, oldest first.
+  std::vector<catalog::BackupSet> chain_of(const catalog::BackupSet& set);
+
+  // Opens a device by catalog name through its storage plugin.
+  std::unique_ptr<plugins::StorageDevice> open_device(const catalog::Device& device);
+
+ private:
+  explicit Site(std::filesystem::path dir);
+  void discard_interrupted_sets();
+  void sweep_orphans();
+  std::filesystem::path dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<plugins::Registry> registry_;
+};
+
+// Parses an ISO 8601 time ("2026-11-22T10:00:00Z", "...+02:00", "2026-11-22 10:00", "2026-11-22"; no offset
+// means local time) into ns since the epoch; nullopt when it is not one.
+std::optional<int64_t> parse_time(const std::string& text);
+std::string format_time(int64_t ns);  // ISO 8601 UTC
+int64_t now_ns();
+// Normalized sources (absolute, no trailing slash, sorted, unique) and the series key they make.
+std::vector<std::string> normalize_sources(const std::vector<std::string>& sources);
+std::string series_key(const std::vector<std::string>& normalized_sources);
+// Paths in JSON and messages: raw bytes shown with invalid UTF-8 replaced, never dropped.
+std::string printable(std::string_view raw);
+std::string hex(std::string_view raw);
+
+}  // namespace sbx::service

@@ -1,0 +1,113 @@
+// Pieces the job implementations share; not part of the public service API.
+#pragma once
+
+#include <strongbox/net.hpp>
+#include <strongbox/service.hpp>
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace sbx::service::detail {
+
+// What the base chain says about a path; the agent side compares it with lstat data to skip unchanged files.
+struct PriorRecord {
+  uint32_t type = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint32_t mode = 0, uid = 0, gid = 0;
+  std::string link_target;
+  bool seen = false;     // the path still exists
+  bool skipped = false;  // and is unchanged, so no data was read
+};
+using PriorState = std::unordered_map<std::string, PriorRecord>;
+
+// Runs the agent's backup on one end of a transport connection, framing what it produces.
+// prior == nullptr means a full backup: everything is sent and no deletions are computed.
+void run_agent_backup(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& job,
+                      PriorState* prior);
+// Receives entries on a connection and restores them through the agent.
+void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& options);
+
+// A warning frame: [u32 path length][path bytes][message].
+std::string warning_payload(std::string_view path, std::string_view message);
+std::pair<std::string, std::string> decode_warning(std::string_view payload);
+
+// SHA-256 over an entry's data.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void reset();
+  void update(std::string_view data);
+  std::string finish();  // 32 raw bytes
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+// A pair of connected transport endpoints on the in-process transport, the way embedded mode runs
+// the agent beside the server.
+struct LocalLink {
+  std::unique_ptr<plugins::Transport> transport;
+  std::unique_ptr<plugins::Listener> listener;
+  std::unique_ptr<plugins::Connection> server_end;
+  std::unique_ptr<plugins::Connection> agent_end;
+};
+LocalLink open_local_link(plugins::Registry& registry, const std::string& name);
+
+// Exclusive (writers) or shared (readers) lock on the site; ServiceError(kExitLocked) when taken.
+class SiteLock {
+ public:
+  SiteLock(const std::filesystem::path& site_dir, bool exclusive);
+  ~SiteLock();
+  SiteLock(const SiteLock&) = delete;
+  SiteLock& operator=(const SiteLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Throttles progress callbacks to a few per second.
+class ProgressTicker {
+ public:
+  explicit ProgressTicker(const ProgressFn& fn) : fn_(fn) {}
+  void tick(const ProgressInfo& info, bool force = false) {
+    if (!fn_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    fn_(info);
+  }
+
+ private:
+  const ProgressFn& fn_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Receives the entries read back from a set; the reader has already checked each against the catalog.
+class VersionConsumer {
+ public:
+  virtual ~VersionConsumer() = default;
+  virtual void entry(const catalog::FileVersion& version, const sdk::Entry& entry) = 0;
+  virtual void data(std::string_view bytes) = 0;
+  virtual void end(const catalog::FileVersion& version) = 0;
+  // The version could not be read intact; for data already passed on, end() is not called.
+  virtual void damaged(const catalog::FileVersion& version, const std::string& problem) = 0;
+};
+
+// Reads the given versions of one set from its device in order, checking path, length and SHA-256 against
+// the catalog. Damage never throws: every affected version goes to consumer.damaged.
+void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set,
+                   const std::vector<const catalog::FileVersion*>& versions, VersionConsumer& consumer);
+
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+}  // namespace sbx::service::detail
