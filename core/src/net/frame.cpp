@@ -60,7 +60,14 @@ bool FrameReader::fill(size_t needed) {
     size_t old = buffer_.size();
     size_t want = std::max<size_t>(needed - (old - start_), 256u << 10);
     buffer_.resize(old + want);
-    size_t got = connection_.recv(reinterpret_cast<uint8_t*>(buffer_.data() + old), want, timeout_ms_);
+    size_t got = 0;
+    try {
+      got = connection_.recv(reinterpret_cast<uint8_t*>(buffer_.data() + old), want, timeout_ms_);
+    } catch (...) {
+      // Drop the room made for this recv, or a read retried after a timeout would take it for data.
+      buffer_.resize(old);
+      throw;
+    }
     buffer_.resize(old + got);
     if (got == 0) return false;
   }
