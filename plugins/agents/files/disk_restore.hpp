@@ -1,0 +1,84 @@
+// Restore side of the files agent: writes the entries the host sends below a target directory through
+// libarchive's archive_write_disk, after checking every path itself.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "strongbox/sdk/plugin.hpp"
+
+struct archive;
+
+namespace sbx::files {
+
+// Safety rules, checked before libarchive sees an entry:
+//  - An entry path must be relative, non-empty, without NUL, empty, "." or ".." components; a bad one is
+//    refused with SBX_ERR_CORRUPT naming it. The file lands at realpath(target) + "/" + path.
+//  - A hard link may only name a regular file this restore wrote earlier (which also rules out targets
+//    outside the tree); anything else is refused.
+//  - ARCHIVE_EXTRACT_SECURE_SYMLINKS: nothing is written through a symlink that exists in the target tree,
+//    including one this restore created. ARCHIVE_EXTRACT_UNLINK is deliberately off: with it libarchive
+//    deletes a symlink it meets in a path instead of refusing, which in an in-place restore would remove
+//    an admin's symlink (say /var/www -> /srv/www) and put a directory in its place.
+//  - An existing non-directory in the way is replaced, never written into (so a planted hard link to a file
+//    outside the tree cannot redirect data); ARCHIVE_EXTRACT_SAFE_WRITES makes that replacement atomic: the
+//    file is written under a temporary name and renamed over the old one, so an in-place restore never
+//    leaves a half-written file where a good one was.
+//  - ARCHIVE_EXTRACT_SPARSE is off: holes come back exactly where the backup recorded them (data is written
+//    at each extent's offset and the size set at the end), and a dense file stays dense even when it holds
+//    runs of zeros (a swap file or a preallocated database file must not gain holes).
+//  - POSIX ACLs travel as the system.posix_acl_access/_default xattrs, which libarchive's xattr code skips;
+//    they are set here with lsetxattr once libarchive has finished the entry (and checked its path).
+//    Default ACLs of directories wait for finish, so that restored children do not inherit entries they
+//    did not have.
+//  - Owners (ARCHIVE_EXTRACT_OWNER) are restored only when running as root: by name when the entry has one
+//    that exists here, else by number. Directory modes and times are applied by finish (libarchive defers
+//    them so that a read-only directory can still be filled).
+class DiskRestore : public sbx::sdk::AgentRestore {
+ public:
+  // options_json: {"target": "/abs/dir"}; "/" restores in place. A missing target directory is created.
+  explicit DiskRestore(std::string_view options_json);
+  ~DiskRestore() override;
+
+  void restore_entry(const sbx_entry& entry) override;
+  void restore_data(std::string_view data) override;
+  void restore_entry_end() override;
+  void finish() override;
+  void abort() noexcept override;
+
+ private:
+  enum class State { kIdle, kOpen, kRefused };
+
+  void open_disk_writer();
+  void start_entry(const sbx_entry& entry);
+  void abandon_current() noexcept;
+  [[noreturn]] void fail_entry(sbx_status status, const std::string& message);
+  void check_usable() const;
+
+  std::string root_;  // realpath of the target, "" for "/" so that root_ + "/" + path is always right
+  struct archive* disk_ = nullptr;
+  bool broken_ = false;  // libarchive returned ARCHIVE_FATAL; its handle is unusable
+  std::string broken_reason_;
+
+  State state_ = State::kIdle;
+  std::string path_;       // entry path being restored
+  std::string disk_path_;  // where it lands
+  bool is_file_ = false;
+  bool keep_as_link_source_ = false;
+  std::vector<sbx_extent> extents_;
+  std::vector<sbx::sdk::Xattr> acls_;  // applied after libarchive finished the entry
+  std::vector<std::pair<std::string, std::string>> default_acls_;  // on-disk path, value; applied by finish
+  size_t extent_index_ = 0;
+  uint64_t extent_done_ = 0;
+  uint64_t expected_ = 0;
+  uint64_t received_ = 0;
+
+  // Regular files written so far that may be hard-linked to (nlink != 1).
+  std::unordered_set<std::string> link_sources_;
+};
+
+}  // namespace sbx::files
