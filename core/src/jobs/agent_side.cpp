@@ -74,6 +74,13 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
   };
   sink.on_warning = [](void* ctx, sbx_bytes path, sbx_str message) noexcept {
     auto& s = *static_cast<BackupSinkState*>(ctx);
+    // What could not be read is not gone: a directory the agent could not open keeps everything the base
+    // chain has below it, or the next point-in-time restore would leave those files out.
+    if (s.prior) {
+      std::string prefix = std::string(sdk::view(path)) + "/";
+      for (auto& [known, record] : *s.prior)
+        if (known.compare(0, prefix.size(), prefix) == 0) record.seen = true;
+    }
     s.guarded([&] { s.writer.write(net::FrameType::warning, warning_payload(sdk::view(path), sdk::view(message))); });
   };
   return &sink;

@@ -34,3 +34,23 @@ TEST(CliPartial, UnreadableFileWarnsAndTheRestIsBackedUp) {
   auto sets = run_strongbox({"--site", site.string(), "--json", "sets", "list"}, {}, "65534");
   EXPECT_EQ(sets.json_lines().at(0)["warnings"], 1);
 }
+
+TEST(CliPartial, UnreadableDirectoryInAnIncrementalIsNotADeletion) {
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  auto site = init_site(dir);
+  fs::path data = dir / "data";
+  write_file(data / "open.txt", "fine");
+  write_file(data / "locked" / "inside.txt", "kept from the full");
+  std::string chown_all = "chown -R 65534:65534 '" + site.string() + "' '" + data.string() + "'";
+  ASSERT_EQ(std::system(chown_all.c_str()), 0);
+  ASSERT_EQ(run_strongbox({"--site", site.string(), "backup", data.string(), "--level", "full"}, {}, "65534").exit_code, 0);
+  chmod((data / "locked").c_str(), 0);
+  auto inc = run_strongbox({"--site", site.string(), "--json", "backup", data.string()}, {}, "65534");
+  EXPECT_EQ(inc.exit_code, 3) << inc.out << inc.err;
+  EXPECT_EQ(inc.json_lines().at(0)["entries_deleted"], 0) << inc.out;
+  chmod((data / "locked").c_str(), 0755);
+  auto r = run_strongbox({"--site", site.string(), "restore", "--to", (dir / "out").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dir / "out" / fs::relative(data / "locked" / "inside.txt", "/")), "kept from the full");
+}
