@@ -102,6 +102,7 @@ struct FileVersion {
   std::string extents;       // opaque serialized blob (sparse map)
   std::string content_hash;  // raw 32 bytes or empty
   std::string locator;       // opaque bytes from the storage device, empty for deletion markers
+  uint64_t seq = 0;          // order in which the set recorded it; reading in this order streams the set
 
   bool operator==(const FileVersion&) const = default;
 };

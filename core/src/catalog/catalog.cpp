@@ -240,10 +240,10 @@ BackupSet read_set(const detail::Statement& row) {
   return set;
 }
 
-constexpr std::array<const char*, 21> kFileColumnNames = {
-    "set_id", "path",      "type",        "deleted",  "size",     "mode",         "uid",
-    "gid",    "user_name", "group_name",  "mtime_ns", "ctime_ns", "device",       "inode",
-    "nlink",  "rdev",      "link_target", "xattrs",   "extents",  "content_hash", "locator"};
+constexpr std::array<const char*, 22> kFileColumnNames = {
+    "set_id", "path",      "type",        "deleted",  "size",     "mode",         "uid",     "gid",
+    "user_name", "group_name",  "mtime_ns", "ctime_ns", "device",       "inode",   "nlink",
+    "rdev",      "link_target", "xattrs",   "extents",  "content_hash", "locator", "seq"};
 
 std::string file_columns(std::string_view prefix) {
   std::string columns;
@@ -277,6 +277,7 @@ FileVersion read_file(const detail::Statement& row) {
   file.extents = row.blob(18);
   file.content_hash = row.blob(19);
   file.locator = row.blob(20);
+  file.seq = static_cast<uint64_t>(row.int64(21));
   return file;
 }
 
@@ -758,7 +759,7 @@ void Catalog::add_file_versions(int64_t set_id, const std::vector<FileVersion>& 
                          "; file versions can only be added " + "while it is being written");
     }
     auto insert = db_->prepare("INSERT INTO file_versions (" + file_columns("") +
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     // Blobs are borrowed from `batch`, which outlives every step; the statement is reset after each row.
     for (const FileVersion& file : batch) {
       if (file.path.empty())
@@ -792,7 +793,8 @@ void Catalog::add_file_versions(int64_t set_id, const std::vector<FileVersion>& 
           .bind_borrowed_blob(18, file.xattrs)
           .bind_borrowed_blob(19, file.extents)
           .bind_borrowed_blob(20, file.content_hash)
-          .bind_borrowed_blob(21, file.locator);
+          .bind_borrowed_blob(21, file.locator)
+          .bind_int(22, static_cast<int64_t>(file.seq));
       int rc = insert->try_step();
       if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         throw CatalogError("set " + std::to_string(set_id) + " already has a version of " +

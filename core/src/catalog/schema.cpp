@@ -116,6 +116,7 @@ CREATE TABLE file_versions (
   extents BLOB NOT NULL,
   content_hash BLOB NOT NULL CHECK (length(content_hash) IN (0, 32)),
   locator BLOB NOT NULL,
+  seq INTEGER NOT NULL,
   PRIMARY KEY (set_id, path)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX file_versions_path ON file_versions (path, set_id);

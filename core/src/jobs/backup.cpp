@@ -186,6 +186,7 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
         case net::FrameType::entry_end:
           if (!in_entry) throw net::ProtocolError("agent ended an entry it never began");
           current.locator = writer->end_entry();
+          current.seq = result.entries_stored;
           if (current.type == SBX_ENTRY_FILE) current.content_hash = frame.payload;
           batch.push_back(std::move(current));
           in_entry = false;

@@ -155,9 +155,13 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
       read_from(all_directories[i]->set_id, run);
       i = j;
     }
+    // Files in the order each set recorded them, so a set is read front to back once.
     for (auto* pass : {&others, &hard_links})
       for (int64_t set_id : set_order)
-        if (auto it = pass->find(set_id); it != pass->end()) read_from(set_id, it->second);
+        if (auto it = pass->find(set_id); it != pass->end()) {
+          std::stable_sort(it->second.begin(), it->second.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+          read_from(set_id, it->second);
+        }
     for (int64_t id : set_order) result.sets_read.push_back(id);
     net::send_json(writer, net::FrameType::done, {{"ok", true}});
     writer.flush();

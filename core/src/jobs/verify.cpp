@@ -1,6 +1,7 @@
 // Verify reads every entry of every complete set back from its device and checks it against the catalog.
 #include "internal.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace sbx::service {
@@ -53,6 +54,7 @@ VerifyResult Site::verify(std::optional<int64_t> set_id, const ProgressFn& progr
     });
     std::vector<const catalog::FileVersion*> pointers;
     for (const auto& v : versions) pointers.push_back(&v);
+    std::stable_sort(pointers.begin(), pointers.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
     try {
       auto device = open_device(catalog_->device(set.device_id));
       detail::read_versions(*device, set, pointers, counter);

@@ -54,6 +54,7 @@ void craft_set(const fs::path& site_dir, const std::vector<Crafted>& entries) {
     v.mode = e.mode;
     v.link_target = c.link_target;
     v.locator = writer->end_entry();
+    v.seq = versions.size();
     versions.push_back(v);
   }
   auto stats = writer->commit();
