@@ -41,9 +41,10 @@ measure() {
     "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 }
 
+# Appends a line to every 100th file of the tree: 1% of the files change, spread over the whole tree.
 change_one_percent() {
-  find "$tree" -type f -name '*.c' | awk 'NR % 100 == 0' | head -n $((files / 100)) | while read -r f; do
-    echo "/* bench change $1 */" >> "$f"
+  find "$tree" -type f | sort | awk 'NR % 100 == 0' | while read -r f; do
+    echo "bench change $1" >> "$f"
   done
 }
 
