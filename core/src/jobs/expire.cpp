@@ -25,6 +25,8 @@ ExpireResult Site::expire(bool dry_run, int64_t now) {
   for (const auto& s : catalog_->sets_in_state("complete")) by_series[s.series].push_back(s);
 
   std::vector<catalog::BackupSet> to_expire;
+  std::optional<int64_t> job_id;
+  if (!dry_run) job_id = catalog_->create_job("expire", {{"policy_dir", policy_dir().string()}});
   for (const auto& [series, sets] : by_series) {
     std::vector<policy::SetInfo> infos;
     for (const auto& s : sets) {
@@ -56,6 +58,11 @@ ExpireResult Site::expire(bool dry_run, int64_t now) {
                                 {{"reasons", d.reasons}, {"overridden", d.overridden}, {"policy_file", decided.policy_file},
                                  {"failed", decided.failed}},
                                 decided.revision.empty() ? result.revision : decided.revision);
+      std::string reasons;
+      for (const auto& r : d.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+      catalog_->append_job_log(*job_id, "info",
+                               "set " + std::to_string(d.set_id) + ": " + (d.keep ? "keep" : "expire") + " by policy " +
+                                   (decided.revision.empty() ? result.revision : decided.revision) + ": " + reasons);
       if (!d.keep)
         for (const auto& s : sets)
           if (s.id == d.set_id) to_expire.push_back(s);
@@ -85,6 +92,8 @@ ExpireResult Site::expire(bool dry_run, int64_t now) {
     }
   }
   sweep_orphans();
+  catalog_->finish_job(*job_id, result.errors.empty() ? "succeeded" : "failed",
+                       std::to_string(result.expired) + " sets expired", result.to_json());
   return result;
 }
 

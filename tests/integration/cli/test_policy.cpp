@@ -1,6 +1,8 @@
 // policy check / test on the CLI, expire with the default policy, and a broken or runaway policy failing closed.
 #include "harness.hpp"
 
+#include <strongbox/catalog.hpp>
+
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -104,4 +106,27 @@ TEST(CliPolicy, ExpireAppliesPolicyAndKeepsTheLastChain) {
   auto r = run_strongbox({"--site", site.string(), "restore", "--to", (dir / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_file(dir / "out" / fs::relative(data / "c", "/")), "c");
+}
+
+TEST(CliPolicy, EveryDecisionIsRecordedWithTheRevisionAndReasons) {
+  TempDir dir;
+  auto site = init_site(dir);
+  fs::path data = dir / "data";
+  write_file(data / "a", "a");
+  ASSERT_EQ(run_strongbox({"--site", site.string(), "backup", data.string(), "--level", "full"}).exit_code, 0);
+  auto expire = run_strongbox({"--site", site.string(), "--json", "expire"});
+  ASSERT_EQ(expire.exit_code, 0) << expire.err;
+  std::string revision = expire.json_lines().at(0)["revision"];
+  EXPECT_EQ(revision.rfind("sha256:", 0), 0u) << "a site folder outside git is identified by a content hash";
+  auto catalog = sbx::catalog::Catalog::open(site / "catalog.db", sbx::catalog::Catalog::Mode::open_existing);
+  auto decisions = catalog->list_decisions(std::nullopt);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].revision, revision);
+  EXPECT_EQ(decisions[0].decision, "keep");
+  EXPECT_FALSE(decisions[0].reasons["reasons"].empty());
+  bool logged = false;
+  for (const auto& job : catalog->list_jobs(0))
+    if (job.kind == "expire")
+      for (const auto& line : catalog->job_log(job.id)) logged |= line.message.find(revision) != std::string::npos;
+  EXPECT_TRUE(logged);
 }
