@@ -3,10 +3,25 @@
 namespace sbx::disk {
 namespace {
 
+// Freed when the library unloads. The host unloads a plugin only after every object from it is gone, so no
+// thread can be inside a Utf8LocaleScope then.
+class OwnedLocale {
+ public:
+  OwnedLocale() : handle_(newlocale(LC_ALL_MASK, "C.UTF-8", static_cast<locale_t>(nullptr))) {}
+  ~OwnedLocale() {
+    if (handle_) freelocale(handle_);
+  }
+  OwnedLocale(const OwnedLocale&) = delete;
+  OwnedLocale& operator=(const OwnedLocale&) = delete;
+  locale_t get() const { return handle_; }
+
+ private:
+  locale_t handle_;
+};
+
 locale_t utf8_locale() {
-  // Never freed: a thread may still be inside a scope while the plugin is unloaded at exit.
-  static const locale_t locale = newlocale(LC_ALL_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
-  return locale;
+  static const OwnedLocale locale;
+  return locale.get();
 }
 
 // In .bss, so its pages cost nothing unless read; libarchive skips hole bytes without reading them.
