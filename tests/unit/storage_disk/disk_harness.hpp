@@ -14,6 +14,7 @@
 #include <string>
 #include <strongbox/sdk/entry.hpp>
 #include <strongbox/sdk/testkit/fake_host.hpp>
+#include <strongbox/sdk/testkit/read_recorder.hpp>
 #include <strongbox/sdk/testkit/support.hpp>
 #include <utility>
 #include <vector>
@@ -94,73 +95,9 @@ inline Item other_item(uint32_t type, std::string path, std::string link_target 
 }
 
 // What read_entries gave for one locator.
-struct Outcome {
-  bool delivered = false;  // on_entry ... on_entry_end
-  bool error = false;
-  size_t error_index = 0;
-  sbx_status error_status = SBX_OK;
-  std::string error_message;
-  sdk::Entry entry;
-  std::string data;
-};
-
-class Recorder {
- public:
-  Recorder() {
-    sink_.struct_size = sizeof sink_;
-    sink_.ctx = this;
-    sink_.on_entry = [](void* c, const sbx_entry* e) { return static_cast<Recorder*>(c)->on_entry(*e); };
-    sink_.on_data = [](void* c, sbx_bytes d) { return static_cast<Recorder*>(c)->on_data(d); };
-    sink_.on_entry_end = [](void* c) { return static_cast<Recorder*>(c)->on_entry_end(); };
-    sink_.on_entry_error = [](void* c, size_t i, sbx_status s, sbx_str m) {
-      return static_cast<Recorder*>(c)->on_entry_error(i, s, m);
-    };
-  }
-  Recorder(const Recorder&) = delete;
-  Recorder& operator=(const Recorder&) = delete;
-  const sbx_entry_sink* sink() const { return &sink_; }
-
-  // Makes on_entry answer SBX_SKIP (metadata only).
-  bool skip_data = false;
-  std::vector<Outcome> outcomes;
-  std::vector<std::string> problems;
-
- private:
-  sbx_status on_entry(const sbx_entry& e) {
-    if (in_entry_) problems.push_back("on_entry inside an entry");
-    outcomes.emplace_back();
-    outcomes.back().entry = sdk::Entry::from(e);
-    in_entry_ = true;
-    return skip_data ? SBX_SKIP : SBX_OK;
-  }
-  sbx_status on_data(sbx_bytes d) {
-    if (!in_entry_) problems.push_back("on_data outside an entry");
-    if (skip_data) problems.push_back("on_data after on_entry answered SBX_SKIP");
-    if (in_entry_) outcomes.back().data.append(sdk::view(d));
-    return SBX_OK;
-  }
-  sbx_status on_entry_end() {
-    if (!in_entry_) problems.push_back("on_entry_end outside an entry");
-    if (in_entry_) outcomes.back().delivered = true;
-    in_entry_ = false;
-    return SBX_OK;
-  }
-  sbx_status on_entry_error(size_t index, sbx_status status, sbx_str message) {
-    if (status >= 0) problems.push_back("on_entry_error with a non-negative status");
-    if (message.len == 0) problems.push_back("on_entry_error without a message");
-    if (!in_entry_) outcomes.emplace_back();
-    in_entry_ = false;
-    Outcome& o = outcomes.back();
-    o.error = true;
-    o.error_index = index;
-    o.error_status = status;
-    o.error_message.assign(sdk::view(message));
-    return SBX_OK;
-  }
-
-  sbx_entry_sink sink_{};
-  bool in_entry_ = false;
-};
+// What a read delivered for each locator, recorded by the SDK test kit's sink.
+using Outcome = sbx::testkit::ReadOutcome;
+using Recorder = sbx::testkit::ReadRecorder;
 
 class DiskTest : public ::testing::Test {
  protected:
@@ -252,7 +189,7 @@ class DiskTest : public ::testing::Test {
       *status = s;
     else
       EXPECT_EQ(s, SBX_OK) << "read_entries: " << FakeHost::last_error();
-    for (const std::string& p : recorder.problems) ADD_FAILURE() << "sink protocol: " << p;
+    for (const std::string& p : recorder.protocol_problems) ADD_FAILURE() << "sink protocol: " << p;
     EXPECT_EQ(recorder.outcomes.size(), locators.size()) << "one outcome per locator";
     return std::move(recorder.outcomes);
   }
@@ -346,7 +283,7 @@ inline sdk::Entry expected_back(sdk::Entry e) {
 inline void expect_entry(const Item& want_item, const Outcome& got) {
   SCOPED_TRACE("entry " + testkit::printable(want_item.entry.path));
   ASSERT_FALSE(got.error) << testkit::status_name(got.error_status) << ": " << got.error_message;
-  ASSERT_TRUE(got.delivered);
+  ASSERT_TRUE(got.ended);
   const sdk::Entry want = expected_back(want_item.entry);
   const sdk::Entry& e = got.entry;
   EXPECT_EQ(e.type, want.type);

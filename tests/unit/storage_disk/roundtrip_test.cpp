@@ -139,7 +139,7 @@ TEST_F(DiskRoundTrip, SkipAnswerGivesMetadataWithoutData) {
   auto got = read(dev, "skip", locators, nullptr, /*skip_data=*/true);
   ASSERT_EQ(got.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_TRUE(got[i].delivered);
+    EXPECT_TRUE(got[i].ended);
     EXPECT_EQ(got[i].entry.path, items[i].entry.path);
     EXPECT_EQ(got[i].entry.size, items[i].entry.size);
     EXPECT_TRUE(got[i].data.empty());

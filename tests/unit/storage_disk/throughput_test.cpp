@@ -62,7 +62,7 @@ TEST_F(DiskThroughput, WriteAndRestoreTwoHundredMegabytes) {
   double read_s = seconds_since(start);
   ASSERT_EQ(got.size(), items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    ASSERT_TRUE(got[i].delivered) << got[i].error_message;
+    ASSERT_TRUE(got[i].ended) << got[i].error_message;
     ASSERT_TRUE(got[i].data == items[i].data) << items[i].entry.path;
   }
 
