@@ -2,14 +2,14 @@
 # Benchmark on Debian's linux-source-6.1 tree: first backup, no-change re-run, 1%-of-files-changed incremental
 # and full restore, for strongbox (disk device) and for restic (Debian's package) on the same tree.
 # Prints seconds, MB/s, store size and peak RSS per step. Usage: bench/linux-source.sh [WORKDIR]
-# Needs ~6 GB free in WORKDIR (default /tmp/sbx-bench). Installs linux-source-6.1, restic and time.
+# Needs ~6 GB free in WORKDIR (default /tmp/sbx-bench). Installs linux-source-6.1, restic, time and bc.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/sbx-bench}
 sbx="$top/build/bin/strongbox"
 
 need=()
-for p in linux-source-6.1 restic time xz-utils; do
+for p in linux-source-6.1 restic time xz-utils bc; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
