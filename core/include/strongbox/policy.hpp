@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>  // StagePlanEntry holds a json value
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -123,6 +123,46 @@ struct ExpireResult {
   std::string traceback;                  // Lua traceback of the failure, when there is one
 };
 
+// --- Staging ---------------------------------------------------------------------------------------------
+
+// Hooks a folder may leave out; when their file exists it must define the function. stages.lua: when a
+// folder has none, the copy graph is the definition's "stages" unchanged.
+const std::vector<RequiredHook>& optional_hooks();
+
+// One copy of a backup set in the copy graph stages(set, ctx) returns, validated by the engine.
+struct StagePlanEntry {
+  std::string name;          // unique within the plan: letters, digits, '_', '-', '.'; at most 64 bytes
+  std::string to;            // device name, or "pool:NAME"
+  std::int64_t after_ns = 0;  // delay after the set completed, 0 .. 366 days
+  std::string window;        // "" (any time) or "HH:MM-HH:MM": the daily window the copy must start in
+  std::string from;          // "" (copy the original set) or the name of an earlier entry
+  nlohmann::json retention;  // exactly {"days": N} (1 .. 36500) or {"until_copied": true}
+};
+
+struct StagePlan {
+  std::vector<StagePlanEntry> entries;  // empty when the plan was refused
+  std::string revision;                 // policy revision that planned it ("" if no policy ever loaded)
+  std::string policy_file;              // "default/stages.lua", or "" when the folder has no stages hook
+  std::vector<std::string> errors;      // one line each; non-empty means refused: no copies, raise an alert
+  std::string traceback;                // Lua traceback of a script failure, when there is one
+  bool refused() const { return !errors.empty(); }
+};
+
+// Runs stages(set, ctx) of the set's tenant (set["tenant"], else the site's default/), or, when the folder
+// has no stages.lua, takes definition_spec["stages"] as the plan. Either way every entry is validated and
+// one invalid entry refuses the whole plan. Never throws for policy problems.
+//   set                a JSON object: id, level, series, sources, definition, device, started_ns,
+//                      completed_ns, bytes, file_count, and tenant when it has one; passed to Lua as is
+//   definition_spec    the definition's spec, or null for a manual backup (ctx.definition is then nil)
+//   devices_and_pools  {"devices": {NAME: {"type": T, "online": B}}, "pools": {NAME: {"type": T,
+//                      "members": [NAME, ...]}}}: what `to` may name; ctx.devices and ctx.pools
+StagePlan evaluate_stages(const PolicyRepo& repo, const nlohmann::json& set,
+                          const nlohmann::json& definition_spec, const nlohmann::json& devices_and_pools,
+                          std::int64_t now_ns, const SandboxLimits& limits = {});
+
+void to_json(nlohmann::json& j, const StagePlanEntry& e);
+void to_json(nlohmann::json& j, const StagePlan& p);
+
 // --- Engine ----------------------------------------------------------------------------------------------
 
 struct EngineOptions {
@@ -152,6 +192,11 @@ class PolicyEngine {
   // failure keeps every set and sets failed/error. tenant "" means the site's default policies.
   ExpireResult evaluate_expire(const std::string& series, const std::vector<SetInfo>& sets,
                                std::int64_t now_s, const std::string& tenant = {}) const;
+
+  // Plans the copies of a completed set (see the free evaluate_stages). Without any loaded revision the plan
+  // is refused.
+  StagePlan evaluate_stages(const nlohmann::json& set, const nlohmann::json& definition_spec,
+                            const nlohmann::json& devices_and_pools, std::int64_t now_ns) const;
 
  private:
   std::filesystem::path dir_;

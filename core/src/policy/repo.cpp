@@ -71,6 +71,9 @@ const RequiredHook* hook_for(std::string_view file_name) {
   for (const RequiredHook& hook : required_hooks()) {
     if (hook.file_name == file_name) return &hook;
   }
+  for (const RequiredHook& hook : optional_hooks()) {
+    if (hook.file_name == file_name) return &hook;
+  }
   return nullptr;
 }
 
