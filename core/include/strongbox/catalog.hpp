@@ -42,6 +42,27 @@ struct Device {
   // Removed devices stay in the catalog so the history of their sets keeps naming them; they are invisible to
   // find_device/list_devices and their name may be reused.
   std::optional<int64_t> removed_ns;
+  int64_t max_jobs = 1;  // jobs the server runs on it at once
+  bool enabled = true;   // false: an admin took it out of service; pools and the scheduler skip it
+};
+
+// A device pool: devices of one storage type; a job aimed at the pool takes the first available member.
+struct Pool {
+  int64_t id = 0;
+  std::string name;
+  std::string type;
+  std::vector<std::string> members;  // device names, in the order jobs try them
+  int64_t created_ns = 0;
+};
+
+// A backup definition: what to protect, when, where, for how long. The spec is JSON the site module
+// validates; the catalog stores it as given.
+struct Definition {
+  int64_t id = 0;
+  std::string name;
+  nlohmann::json spec;
+  int64_t created_ns = 0;
+  int64_t updated_ns = 0;
 };
 
 struct Medium {
@@ -54,15 +75,53 @@ struct Medium {
 
 struct Job {
   int64_t id = 0;
-  std::string kind;   // backup restore verify expire ...
+  std::string kind;   // backup restore verify expire synthesize duplicate ...
   std::string state;  // queued running succeeded partial failed cancelled missed
   std::optional<int64_t> device_id;
   std::optional<int64_t> set_id;
   int64_t created_ns = 0;
-  int64_t started_ns = 0;
+  int64_t started_ns = 0;   // 0 while queued
   int64_t finished_ns = 0;  // 0 while not finished
   std::string message;
   nlohmann::json details;
+  // Scheduling (jobs the server queues; jobs run directly from the CLI keep the defaults).
+  std::string definition;      // the definition that made it, "" for none
+  std::string target;          // device or pool name asked for, "" for the definition's/site's default
+  int64_t priority = 50;       // higher runs first
+  int64_t scheduled_ns = 0;    // the schedule firing it is for (0: not scheduled)
+  int64_t not_before_ns = 0;   // not dispatched before (retry back-off, staging delays)
+  int64_t deadline_ns = 0;     // must start by then (its backup window closes), else it is missed; 0: none
+  int64_t attempt = 1;
+  int64_t max_attempts = 1;
+  std::optional<int64_t> retry_of;
+  int64_t pid = 0;             // process running it
+  bool paused = false;
+  std::string control;         // cancel | pause | resume, asked for and not yet carried out
+};
+
+// What the server needs to queue a job.
+struct JobRequest {
+  std::string kind;
+  nlohmann::json details = nlohmann::json::object();
+  std::string definition;
+  std::string target;
+  int64_t priority = 50;
+  int64_t scheduled_ns = 0;
+  int64_t not_before_ns = 0;
+  int64_t deadline_ns = 0;
+  int64_t attempt = 1;
+  int64_t max_attempts = 1;
+  std::optional<int64_t> retry_of;
+};
+
+struct JobQuery {
+  std::vector<std::string> states;  // empty: any
+  std::string definition;           // "": any
+  std::string kind;                 // "": any
+  int64_t since_ns = 0;             // created at or after; 0: no bound
+  int64_t until_ns = 0;             // created before; 0: no bound
+  size_t limit = 0;                 // 0: all
+  bool oldest_first = false;
 };
 
 struct JobLogLine {
@@ -85,6 +144,29 @@ struct BackupSet {
   int64_t started_ns = 0, completed_ns = 0, expired_ns = 0;
   uint64_t file_count = 0, bytes = 0, stored_bytes = 0, warnings = 0;
   bool legal_hold = false;
+  std::string agent = "files";         // the agent plugin that made the data
+  std::string definition;              // the definition it was taken for, "" for a manual backup
+  bool synthetic = false;              // assembled from earlier sets without reading the source
+  std::optional<int64_t> copy_of;      // a copy (staging/duplication) of this original set
+  int64_t retain_until_ns = 0;         // a copy's own fixed retention; 0: none set
+};
+
+// A copy the stages hook planned for a set: made by a duplicate job once due, kept as its own set.
+struct PlannedCopy {
+  int64_t id = 0;
+  int64_t set_id = 0;            // the original set
+  std::string stage;             // the stage's name in the copy graph
+  std::string after_stage;       // copy from that stage's copy instead of the original ("" = original)
+  std::string target;            // device or pool
+  int64_t not_before_ns = 0;
+  std::string window;            // daily window the copy must start in ("" = any time)
+  nlohmann::json retention;      // {"days": N} | {"until_copied": true} ...
+  std::string state;             // pending queued done failed
+  std::optional<int64_t> job_id;
+  std::optional<int64_t> copy_set_id;
+  std::string revision;          // policy revision that planned it
+  std::string message;
+  int64_t created_ns = 0;
 };
 
 struct FileVersion {
@@ -115,6 +197,9 @@ struct Alert {
   std::string message;
   bool acknowledged = false;
   bool cleared = false;
+  std::string subject;        // what it is about ("device:disk1:full"); one active alert per subject
+  int64_t delivered_ns = 0;   // handed to the configured command/webhook; 0: not yet
+  std::string delivery_error;
 };
 
 struct AuditEntry {
@@ -174,6 +259,25 @@ class Catalog {
   Device device(int64_t id);           // also finds removed devices
   std::vector<Device> list_devices();  // live devices, by name
 
+  // Per-device limits and service state.
+  void set_device_max_jobs(const std::string& name, int64_t max_jobs);
+  void set_device_enabled(const std::string& name, bool enabled);
+
+  // pools (a pool holds devices of its type only; a device may be in several pools)
+  int64_t add_pool(const std::string& name, const std::string& type);
+  void remove_pool(const std::string& name);
+  void add_pool_member(const std::string& pool, const std::string& device);  // appended at the end
+  void remove_pool_member(const std::string& pool, const std::string& device);
+  std::optional<Pool> find_pool(const std::string& name);
+  std::vector<Pool> list_pools();  // by name
+
+  // definitions (name as for devices; spec any JSON object)
+  // Inserts or replaces; returns true when something changed (a spec equal to the stored one changes nothing).
+  bool put_definition(const std::string& name, const nlohmann::json& spec);
+  void remove_definition(const std::string& name);
+  std::optional<Definition> find_definition(const std::string& name);
+  std::vector<Definition> list_definitions();  // by name
+
   // media (label unique per device)
   int64_t add_medium(int64_t device_id, const std::string& label);
   std::vector<Medium> list_media(std::optional<int64_t> device_id);
@@ -191,6 +295,26 @@ class Catalog {
   std::vector<Job> jobs_in_state(const std::string& state);  // oldest first
   std::optional<Job> find_job(int64_t id);
   std::vector<JobLogLine> job_log(int64_t job_id);  // in the order appended
+  std::vector<Job> query_jobs(const JobQuery& query);  // newest first unless query.oldest_first
+
+  // the queue
+  int64_t enqueue_job(const JobRequest& request);  // state queued
+  // Queued jobs that may start at `now`: not paused, not_before reached; by priority (high first), then id.
+  std::vector<Job> runnable_jobs(int64_t now_ns);
+  // queued -> running with the process that runs it (0 until it is known); refused unless queued.
+  void start_job(int64_t job_id, int64_t pid);
+  void set_job_pid(int64_t job_id, int64_t pid);
+  // An admin's request from another process (cancel | pause | resume); the server carries it out.
+  void request_job_control(int64_t job_id, const std::string& action);
+  // The server carried the request out: clears control and records whether the job is paused.
+  void settle_job_control(int64_t job_id, bool paused);
+  // Set the device a queued/running job runs on and the target it was aimed at.
+  void set_job_target(int64_t job_id, const std::string& target);
+
+  // scheduler marks: firings of (definition, schedule) up to handled_until were handled
+  std::optional<int64_t> schedule_mark(const std::string& definition, const std::string& schedule);
+  void set_schedule_mark(const std::string& definition, const std::string& schedule, int64_t handled_until_ns);
+  void remove_schedule_marks(const std::string& definition);
 
   // backup sets
   // Inserts with state 'writing' and returns the id. Uses job_id, device_id, store_name, level, base_set_id,
@@ -215,6 +339,15 @@ class Catalog {
   std::vector<BackupSet> sets_in_state(const std::string& state);  // oldest first
   std::vector<BackupSet> series_sets(const std::string& series);   // complete sets of a series, oldest first
 
+  // set provenance and copies
+  void set_retain_until(int64_t set_id, int64_t retain_until_ns);
+  std::vector<BackupSet> copies_of_set(int64_t original_set_id);  // all states, oldest first
+  int64_t plan_copy(const PlannedCopy& copy);  // state pending; (set_id, stage) unique
+  std::vector<PlannedCopy> planned_copies(std::optional<int64_t> set_id);  // oldest first
+  std::vector<PlannedCopy> copies_in_state(const std::string& state);      // oldest first
+  void update_copy(int64_t copy_id, const std::string& state, std::optional<int64_t> job_id,
+                   std::optional<int64_t> copy_set_id, const std::string& message);
+
   // file versions
   void for_each_file(int64_t set_id,
                      const std::function<void(const FileVersion&)>& fn);  // ordered by path bytes
@@ -225,8 +358,14 @@ class Catalog {
   // Every version of one path in non-expired sets, oldest set first.
   std::vector<FileVersion> path_history(const std::string& path);
 
-  // alerts (newest first)
-  int64_t raise_alert(const std::string& severity, const std::string& source, const std::string& message);
+  // alerts (newest first). With a subject, an active (uncleared) alert on the same subject is kept and its id
+  // returned instead of raising a second one.
+  int64_t raise_alert(const std::string& severity, const std::string& source, const std::string& message,
+                      const std::string& subject = "");
+  std::vector<Alert> undelivered_alerts();  // oldest first
+  void mark_alert_delivered(int64_t id, const std::string& error);  // error "" when it went through
+  // Clears the active alert on a subject (the condition went away); no-op when there is none.
+  void clear_alert_subject(const std::string& subject);
   std::vector<Alert> list_alerts(bool include_cleared);
   void acknowledge_alert(int64_t id);
   void clear_alert(int64_t id);

@@ -7,17 +7,18 @@
 #include <string_view>
 #include <thread>
 
+#include "rows.hpp"
 #include "schema.hpp"
 #include "sqlite_handle.hpp"
 
 namespace sbx::catalog {
-namespace {
-
 namespace fs = std::filesystem;
 using detail::Database;
 using detail::now_ns;
 using detail::printable;
 using Json = nlohmann::json;
+
+namespace detail {
 
 // ----------------------------------------------------------------------------------------------------
 // Validation
@@ -56,14 +57,6 @@ void check_not_empty(std::string_view what, const std::string& value) {
   if (value.empty()) throw CatalogError(std::string(what) + " must not be empty");
 }
 
-constexpr std::string_view kServerRoles[] = {"standalone", "central", "managed", "offsite"};
-constexpr std::string_view kJobStates[] = {"queued", "running",   "succeeded", "partial",
-                                           "failed", "cancelled", "missed"};
-constexpr std::string_view kFinalJobStates[] = {"succeeded", "partial", "failed", "cancelled", "missed"};
-constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
-constexpr std::string_view kSetLevels[] = {"full", "incremental", "differential"};
-constexpr std::string_view kSetStates[] = {"writing", "complete", "expired"};
-constexpr std::string_view kSeverities[] = {"info", "warning", "error", "critical"};
 constexpr int kFirstEntryType = 1;  // SBX_ENTRY_FILE
 constexpr int kLastEntryType = 7;   // SBX_ENTRY_BLOCK_DEVICE
 constexpr size_t kHashSize = 32;
@@ -177,7 +170,6 @@ std::string chain_json(const std::vector<int64_t>& chain) {
 // ----------------------------------------------------------------------------------------------------
 // Rows
 
-constexpr const char* kDeviceColumns = "id, name, type, settings, created_ns, removed_ns";
 
 Device read_device(const detail::Statement& row) {
   Device device;
@@ -187,6 +179,8 @@ Device read_device(const detail::Statement& row) {
   device.settings = parse_column(row.text(3), "device settings");
   device.created_ns = row.int64(4);
   device.removed_ns = row.optional_int64(5);
+  device.max_jobs = row.int64(6);
+  device.enabled = row.int64(7) != 0;
   return device;
 }
 
@@ -196,8 +190,6 @@ Medium read_medium(const detail::Statement& row) {
   return Medium{row.int64(0), row.int64(1), row.text(2), row.text(3), row.int64(4)};
 }
 
-constexpr const char* kJobColumns =
-    "id, kind, state, device_id, set_id, created_ns, started_ns, finished_ns, message, details";
 
 Job read_job(const detail::Statement& row) {
   Job job;
@@ -211,12 +203,21 @@ Job read_job(const detail::Statement& row) {
   job.finished_ns = row.int64(7);
   job.message = row.text(8);
   job.details = parse_column(row.text(9), "job details");
+  job.definition = row.text(10);
+  job.target = row.text(11);
+  job.priority = row.int64(12);
+  job.scheduled_ns = row.int64(13);
+  job.not_before_ns = row.int64(14);
+  job.deadline_ns = row.int64(15);
+  job.attempt = row.int64(16);
+  job.max_attempts = row.int64(17);
+  job.retry_of = row.optional_int64(18);
+  job.pid = row.int64(19);
+  job.paused = row.int64(20) != 0;
+  job.control = row.text(21);
   return job;
 }
 
-constexpr const char* kSetColumns =
-    "id, job_id, device_id, store_name, level, base_set_id, series, sources, state,"
-    " started_ns, completed_ns, expired_ns, file_count, bytes, stored_bytes, warnings, legal_hold";
 
 BackupSet read_set(const detail::Statement& row) {
   BackupSet set;
@@ -237,6 +238,11 @@ BackupSet read_set(const detail::Statement& row) {
   set.stored_bytes = static_cast<uint64_t>(row.int64(14));
   set.warnings = static_cast<uint64_t>(row.int64(15));
   set.legal_hold = row.int64(16) != 0;
+  set.agent = row.text(17);
+  set.definition = row.text(18);
+  set.synthetic = row.int64(19) != 0;
+  set.copy_of = row.optional_int64(20);
+  set.retain_until_ns = row.int64(21);
   return set;
 }
 
@@ -281,11 +287,9 @@ FileVersion read_file(const detail::Statement& row) {
   return file;
 }
 
-constexpr const char* kAlertColumns = "id, time_ns, severity, source, message, acknowledged_ns, cleared_ns";
-
 Alert read_alert(const detail::Statement& row) {
-  return Alert{row.int64(0), row.int64(1),      row.text(2),      row.text(3),
-               row.text(4),  row.int64(5) != 0, row.int64(6) != 0};
+  return Alert{row.int64(0), row.int64(1),      row.text(2),      row.text(3),  row.text(4),
+               row.int64(5) != 0, row.int64(6) != 0, row.text(7), row.int64(8), row.text(9)};
 }
 
 // ----------------------------------------------------------------------------------------------------
@@ -373,7 +377,9 @@ int64_t sql_limit(size_t limit) {
   return limit == 0 ? -1 : static_cast<int64_t>(limit);
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 // ----------------------------------------------------------------------------------------------------
 // Opening
@@ -521,6 +527,20 @@ void Catalog::remove_device(const std::string& name) {
       throw CatalogError("device " + in_quotes(name) + " still holds " + std::to_string(live_sets.size()) +
                          " backup set(s) that are not expired (set " + ids_text(live_sets) +
                          "); expire or discard them first");
+    }
+    // A pool naming a removed device would send jobs to a device that no longer exists.
+    auto pools = db_->prepare(
+        "SELECT p.name FROM pool_members m JOIN pools p ON p.id = m.pool_id WHERE m.device_id = ?"
+        " ORDER BY p.name");
+    pools->bind_int(1, device->id);
+    std::vector<std::string> pool_names;
+    while (pools->step()) pool_names.push_back(pools->text(0));
+    if (!pool_names.empty()) {
+      std::string listed;
+      for (const auto& pool : pool_names) listed += (listed.empty() ? "" : ", ") + in_quotes(pool);
+      throw CatalogError("device " + in_quotes(name) + " is in pool " + listed +
+                         "; take it out first (strongbox pools remove-device " +
+                         (pool_names.size() == 1 ? pool_names.front() : "POOL") + " " + name + ")");
     }
     auto statement = db_->prepare("UPDATE devices SET removed_ns = ? WHERE id = ?");
     statement->bind_int(1, now_ns()).bind_int(2, device->id).run();
@@ -709,6 +729,12 @@ void check_store_name_free(Database& db, int64_t device_id, const std::string& s
   }
 }
 
+bool has_complete_copy(Database& db, int64_t original_id) {
+  auto statement = db.prepare("SELECT 1 FROM backup_sets WHERE copy_of = ? AND state = 'complete' LIMIT 1");
+  statement->bind_int(1, original_id);
+  return statement->step();
+}
+
 }  // namespace
 
 int64_t Catalog::begin_set(const BackupSet& set) {
@@ -723,27 +749,46 @@ int64_t Catalog::begin_set(const BackupSet& set) {
       throw CatalogError("a full backup set has no base set (got base set " +
                          std::to_string(*set.base_set_id) + ")");
     }
+    // base_set_id always names the original (logical) set; a copy given as base stands for its original.
+    std::optional<int64_t> base_id = set.base_set_id;
     if (set.level != "full") {
-      if (!set.base_set_id) throw CatalogError("an " + set.level + " backup set needs a base set");
-      BackupSet base = require_set(*db_, *set.base_set_id);
-      if (base.state != "complete") {
+      if (!base_id) throw CatalogError("an " + set.level + " backup set needs a base set");
+      BackupSet base = require_set(*db_, *base_id);
+      if (base.copy_of) base = require_set(*db_, *base.copy_of);
+      base_id = base.id;
+      if (base.state != "complete" && !has_complete_copy(*db_, base.id)) {
         throw CatalogError("base set " + std::to_string(base.id) + " of the new " + set.level + " set is " +
-                           base.state + ", not complete");
+                           base.state + ", not complete, and no complete copy of it survives");
       }
+    }
+    if (set.copy_of) {
+      BackupSet original = require_set(*db_, *set.copy_of);
+      if (original.copy_of)
+        throw CatalogError("set " + std::to_string(original.id) + " is itself a copy of set " +
+                           std::to_string(*original.copy_of) + "; a new copy names the original");
+      if (original.series != set.series || original.level != set.level || original.base_set_id != base_id)
+        throw CatalogError("a copy of set " + std::to_string(original.id) +
+                           " must keep its series, level and base set");
     }
     check_store_name_free(*db_, set.device_id, set.store_name, 0);
     auto statement = db_->prepare(
         "INSERT INTO backup_sets (job_id, device_id, store_name, level, base_set_id, series, sources, state, "
-        "started_ns, legal_hold) VALUES (?, ?, ?, ?, ?, ?, ?, 'writing', ?, ?)");
+        "started_ns, legal_hold, agent, definition, synthetic, copy_of, retain_until_ns)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?)");
     statement->bind_optional_int(1, set.job_id)
         .bind_int(2, set.device_id)
         .bind_text(3, set.store_name)
         .bind_text(4, set.level)
-        .bind_optional_int(5, set.base_set_id)
+        .bind_optional_int(5, base_id)
         .bind_blob(6, set.series)
         .bind_text(7, encode_sources(set.sources))
         .bind_int(8, set.started_ns != 0 ? set.started_ns : now_ns())
         .bind_int(9, set.legal_hold ? 1 : 0)
+        .bind_text(10, set.agent)
+        .bind_text(11, set.definition)
+        .bind_int(12, set.synthetic ? 1 : 0)
+        .bind_optional_int(13, set.copy_of)
+        .bind_int(14, set.retain_until_ns)
         .run();
     id = db_->last_insert_rowid();
   });
@@ -863,11 +908,22 @@ void Catalog::expire_set(int64_t set_id) {
     if (set.state != "complete")
       throw CatalogError("set " + id + " is still being written; discard it instead");
     if (set.legal_hold) throw CatalogError("set " + id + " is on legal hold and cannot expire");
+    // Dependents name the original; they stay restorable while any complete instance of it (the original or
+    // a copy) survives, so only the last one is held back.
+    const int64_t logical = set.copy_of.value_or(set_id);
     auto dependents = query_ids(
-        *db_, "SELECT id FROM backup_sets WHERE base_set_id = ? AND state <> 'expired' ORDER BY id", set_id);
+        *db_, "SELECT id FROM backup_sets WHERE base_set_id = ? AND state <> 'expired' ORDER BY id", logical);
     if (!dependents.empty()) {
-      throw CatalogError("set " + id + " is the base of set " + ids_text(dependents) +
-                         " which is not expired; expire those first");
+      auto others = db_->prepare(
+          "SELECT count(*) FROM backup_sets WHERE (id = ?1 OR copy_of = ?1) AND id <> ?2 AND state = 'complete'");
+      others->bind_int(1, logical).bind_int(2, set_id);
+      others->step();
+      if (others->int64(0) == 0) {
+        std::string what = set.copy_of ? "set " + id + " is the last complete copy of set " +
+                                             std::to_string(logical) + ", the base of set "
+                                       : "set " + id + " is the base of set ";
+        throw CatalogError(what + ids_text(dependents) + " which is not expired; expire those first");
+      }
     }
     auto remove_files = db_->prepare("DELETE FROM file_versions WHERE set_id = ?");
     remove_files->bind_int(1, set_id).run();
@@ -916,9 +972,14 @@ std::vector<BackupSet> Catalog::sets_in_state(const std::string& state) {
 
 std::vector<BackupSet> Catalog::series_sets(const std::string& series) {
   Database::Operation operation(*db_, "listing the sets of series " + in_quotes(series));
-  auto statement =
-      db_->prepare(std::string("SELECT ") + kSetColumns +
-                   " FROM backup_sets WHERE series = ? AND state = 'complete' ORDER BY started_ns, id");
+  // One entry per logical set: the original while it is complete, else its newest complete copy. Copies of a
+  // complete original never appear, so a backup bases on each logical set once.
+  auto statement = db_->prepare(
+      std::string("SELECT ") + kSetColumns +
+      " FROM backup_sets AS s WHERE series = ? AND state = 'complete' AND (copy_of IS NULL OR ("
+      " NOT EXISTS (SELECT 1 FROM backup_sets AS o WHERE o.id = s.copy_of AND o.state = 'complete')"
+      " AND NOT EXISTS (SELECT 1 FROM backup_sets AS c WHERE c.copy_of = s.copy_of AND c.state = 'complete'"
+      " AND c.id > s.id))) ORDER BY started_ns, id");
   statement->bind_blob(1, series);
   std::vector<BackupSet> sets;
   while (statement->step()) sets.push_back(read_set(*statement));
@@ -980,15 +1041,32 @@ std::vector<FileVersion> Catalog::path_history(const std::string& path) {
 // Alerts
 
 int64_t Catalog::raise_alert(const std::string& severity, const std::string& source,
-                             const std::string& message) {
+                             const std::string& message, const std::string& subject) {
   check_one_of("alert severity", severity, kSeverities);
   check_not_empty("the source of an alert", source);
   check_not_empty("the message of an alert", message);
   Database::Operation operation(*db_, "raising an alert from " + in_quotes(source));
-  auto statement =
-      db_->prepare("INSERT INTO alerts (time_ns, severity, source, message) VALUES (?, ?, ?, ?)");
-  statement->bind_int(1, now_ns()).bind_text(2, severity).bind_text(3, source).bind_text(4, message).run();
-  return db_->last_insert_rowid();
+  int64_t id = 0;
+  db_->transaction([&] {
+    if (!subject.empty()) {
+      auto active = db_->prepare("SELECT id FROM alerts WHERE subject = ? AND cleared_ns = 0 ORDER BY id LIMIT 1");
+      active->bind_text(1, subject);
+      if (active->step()) {
+        id = active->int64(0);
+        return;
+      }
+    }
+    auto statement = db_->prepare(
+        "INSERT INTO alerts (time_ns, severity, source, message, subject) VALUES (?, ?, ?, ?, ?)");
+    statement->bind_int(1, now_ns())
+        .bind_text(2, severity)
+        .bind_text(3, source)
+        .bind_text(4, message)
+        .bind_text(5, subject)
+        .run();
+    id = db_->last_insert_rowid();
+  });
+  return id;
 }
 
 std::vector<Alert> Catalog::list_alerts(bool include_cleared) {

@@ -1,5 +1,7 @@
 #include "schema.hpp"
 
+#include <strongbox/clock.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -151,6 +153,95 @@ CREATE TABLE policy_decisions (
 CREATE INDEX policy_decisions_set ON policy_decisions (set_id, id);
 )sql";
 
+// Version 2: the server. Definitions (what to protect, when, where, how long) as JSON specs; device pools;
+// the job queue (priority, not-before for retry back-off, the deadline a backup window sets, the pid of the
+// process running it, a control request an admin made from another process); the scheduler's marks (which
+// firings of which schedule were already handled, so a restart neither repeats nor forgets one); set
+// provenance (agent, definition, synthetic, copy_of, own retention); planned copies from the stages hook;
+// alert delivery and de-duplication.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE definitions (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  created_ns INTEGER NOT NULL,
+  updated_ns INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE pools (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  created_ns INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE pool_members (
+  pool_id INTEGER NOT NULL REFERENCES pools (id) ON DELETE CASCADE,
+  device_id INTEGER NOT NULL REFERENCES devices (id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (pool_id, device_id)
+) STRICT;
+CREATE INDEX pool_members_device ON pool_members (device_id);
+
+ALTER TABLE devices ADD COLUMN max_jobs INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE devices ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+
+ALTER TABLE jobs ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN target TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 50;
+ALTER TABLE jobs ADD COLUMN scheduled_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN not_before_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN deadline_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN retry_of INTEGER REFERENCES jobs (id);
+ALTER TABLE jobs ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN control TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_definition ON jobs (definition, id);
+
+CREATE TABLE schedule_marks (
+  definition TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  handled_until_ns INTEGER NOT NULL,
+  PRIMARY KEY (definition, schedule)
+) STRICT;
+
+ALTER TABLE backup_sets ADD COLUMN agent TEXT NOT NULL DEFAULT 'files';
+ALTER TABLE backup_sets ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+ALTER TABLE backup_sets ADD COLUMN synthetic INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE backup_sets ADD COLUMN copy_of INTEGER REFERENCES backup_sets (id);
+ALTER TABLE backup_sets ADD COLUMN retain_until_ns INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX backup_sets_copy_of ON backup_sets (copy_of);
+
+CREATE TABLE copies (
+  id INTEGER PRIMARY KEY,
+  set_id INTEGER NOT NULL REFERENCES backup_sets (id),
+  stage TEXT NOT NULL,
+  after_stage TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL,
+  not_before_ns INTEGER NOT NULL,
+  window TEXT NOT NULL DEFAULT '',
+  retention TEXT NOT NULL,
+  state TEXT NOT NULL,
+  job_id INTEGER REFERENCES jobs (id),
+  copy_set_id INTEGER REFERENCES backup_sets (id),
+  revision TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  created_ns INTEGER NOT NULL,
+  UNIQUE (set_id, stage)
+) STRICT;
+CREATE INDEX copies_state ON copies (state, not_before_ns);
+
+ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN delivered_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
+CREATE INDEX alerts_subject ON alerts (subject, cleared_ns);
+-- Alerts from before delivery existed were seen where they were raised; a first server start must not page
+-- anyone about them.
+UPDATE alerts SET delivered_ns = time_ns;
+)sql";
+
 [[noreturn]] void refuse_newer(const Database& db, int64_t version, int latest) {
   throw CatalogError("catalog " + db.name() + " has schema version " + std::to_string(version) +
                      ", this strongbox knows up to " + std::to_string(latest) + "; upgrade strongbox");
@@ -158,14 +249,10 @@ CREATE INDEX policy_decisions_set ON policy_decisions (set_id, id);
 
 }  // namespace
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_ns() { return sbx::clock::now_ns(); }
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {kSchemaV1};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2};
   return steps;
 }
 
