@@ -47,12 +47,61 @@ struct ProgressInfo {
 };
 using ProgressFn = std::function<void(const ProgressInfo&)>;
 
+// Jobs the server queued run in a child process under the job id the server started; a verb run from the CLI
+// makes its own job. Every request that makes a job carries this.
+struct JobBinding {
+  std::optional<int64_t> job_id;  // a job the catalog already has in state running
+  std::string definition;         // the definition the job is for ("" for none)
+};
+
 struct BackupRequest {
   std::vector<std::string> sources;
   std::string device;  // empty: the site's only device, or "disk1"
   std::string level = "incremental";
   std::vector<std::string> excludes;
+  std::vector<std::string> includes;  // empty: everything under the sources
   std::string agent = "files";
+  JobBinding job;
+};
+
+// A new full set assembled from the last full of a series and the incrementals after it, without the source.
+struct SynthesizeRequest {
+  std::optional<int64_t> set_id;  // the newest set of the chain to assemble (default: the series' newest)
+  std::string definition;         // or: the newest set taken for this definition
+  std::string device;             // where the new full goes ("" = the device of the newest set)
+  JobBinding job;
+};
+
+struct SynthesizeResult {
+  int64_t job_id = 0;
+  int64_t set_id = 0;
+  std::vector<int64_t> from_sets;  // the chain read, oldest first
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t stored_bytes = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+// A copy of a set on another device (staging, duplication); the copy is a set of its own (copy_of).
+struct DuplicateRequest {
+  int64_t set_id = 0;
+  std::string device;                      // target device
+  int64_t retain_until_ns = 0;             // the copy's own fixed retention (0: none)
+  std::optional<int64_t> planned_copy_id;  // the stage plan entry this fulfils
+  JobBinding job;
+};
+
+struct DuplicateResult {
+  int64_t job_id = 0;
+  int64_t source_set_id = 0;
+  int64_t set_id = 0;
+  std::string device;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t stored_bytes = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
 };
 
 struct BackupResult {
@@ -72,7 +121,7 @@ struct BackupResult {
 };
 
 struct RestoreRequest {
-  std::optional<int64_t> set_id;
+  std::optional<int64_t> set_id;  // any set of a copy group; the restore reads whichever copy survives
   std::optional<int64_t> as_of_ns;
   std::string target = "/";
   std::vector<std::string> paths;  // absolute paths to restore (with everything below); empty = all
@@ -128,6 +177,12 @@ struct DeviceStatus {
   std::string problem;
 };
 
+// Holds the site lock until destroyed (see Site::hold).
+class SiteHold {
+ public:
+  virtual ~SiteHold() = default;
+};
+
 // A site: a folder with site.json, catalog.db, policies/ and the default disk device's folder.
 class Site {
  public:
@@ -150,12 +205,27 @@ class Site {
 
   BackupResult backup(const BackupRequest& request, const ProgressFn& progress);
   RestoreResult restore(const RestoreRequest& request, const ProgressFn& progress);
-  VerifyResult verify(std::optional<int64_t> set_id, const ProgressFn& progress);
-  ExpireResult expire(bool dry_run, int64_t now_ns);
+  VerifyResult verify(std::optional<int64_t> set_id, const ProgressFn& progress, const JobBinding& job = {});
+  // Verify every complete set on one device.
+  VerifyResult verify_device(const std::string& device, const ProgressFn& progress, const JobBinding& job = {});
+  SynthesizeResult synthesize(const SynthesizeRequest& request, const ProgressFn& progress);
+  DuplicateResult duplicate(const DuplicateRequest& request, const ProgressFn& progress);
+  ExpireResult expire(bool dry_run, int64_t now_ns, const JobBinding& job = {});
+  // Copy retention: expires complete copies whose own retention (retain_until_ns) passed, and sets whose
+  // planned copies (stages with {"until_copied": true} copying from them) are all done. Legal hold and
+  // dependents are respected (such a set is kept, with the reason). Records an 'expire' job when it acts.
+  ExpireResult expire_copies(int64_t now_ns);
+  // Removes the data and file versions of the sets a dead job was writing (the job never acknowledged them).
+  void discard_sets_of_job(int64_t job_id);
 
   // Sets that make up the tree as of a set: the set and the chain of bases it depends on, oldest first.
   std::vector<catalog::BackupSet> chain_of(const catalog::BackupSet& set);
 
+  // Takes the site lock: shared (jobs run meanwhile) or exclusive (nothing else runs); ServiceError(kExitLocked)
+  // when it is taken the other way. The server holds it shared for its lifetime.
+  std::unique_ptr<SiteHold> hold(bool exclusive);
+  // The job a verb records itself under: the bound one (already running) or a new one.
+  int64_t begin_job(const std::string& kind, const nlohmann::json& details, const JobBinding& binding);
   // Opens a device by catalog name through its storage plugin.
   std::unique_ptr<plugins::StorageDevice> open_device(const catalog::Device& device);
 
@@ -163,6 +233,17 @@ class Site {
   explicit Site(std::filesystem::path dir);
   void discard_interrupted_sets();
   void sweep_orphans();
+  void sweep_orphans_if_idle();
+  VerifyResult verify_sets(const std::vector<catalog::BackupSet>& sets, const nlohmann::json& details,
+                           const ProgressFn& progress, const JobBinding& job);
+
+ public:
+  // When no job holds the site (the exclusive lock is free), every job still marked running was interrupted:
+  // marks it failed with the cause, discards the sets it was writing. Returns the jobs it marked. A no-op while
+  // other jobs run (they hold the site shared).
+  std::vector<int64_t> recover_if_idle();
+  // The same, for a caller that already holds the site exclusively (the server at start-up).
+  std::vector<int64_t> recover_interrupted(const std::string& cause);
   std::filesystem::path dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<plugins::Registry> registry_;

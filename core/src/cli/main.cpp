@@ -1,5 +1,5 @@
 // strongbox VERB [flags]: the command line of the embedded (standalone) site.
-#include "output.hpp"
+#include "verbs.hpp"
 
 #include <strongbox/policy.hpp>
 #include <strongbox/service.hpp>
@@ -14,37 +14,18 @@ namespace fs = std::filesystem;
 using sbx::service::ServiceError;
 
 namespace sbx::cli {
-namespace {
-
-struct Globals {
-  std::string site;
-  OutputOptions out;
-  int verbosity = 0;
-};
 
 std::unique_ptr<service::Site> open_site(const Globals& g) { return service::Site::open(service::Site::locate(g.site)); }
 
-int64_t parse_set_id(const std::string& text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 18)
-    throw ServiceError("'" + text + "' is not a set id", service::kExitUsage);
+int64_t parse_id(const std::string& text, const std::string& what) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 18 ||
+      std::stoll(text) == 0)
+    throw ServiceError("'" + text + "' is not a valid " + what, service::kExitUsage);
   return std::stoll(text);
 }
 
-std::string type_name(int type) {
-  switch (type) {
-    case SBX_ENTRY_FILE: return "file";
-    case SBX_ENTRY_DIRECTORY: return "dir";
-    case SBX_ENTRY_SYMLINK: return "symlink";
-    case SBX_ENTRY_HARDLINK: return "hardlink";
-    case SBX_ENTRY_FIFO: return "fifo";
-    case SBX_ENTRY_CHAR_DEVICE: return "chardev";
-    case SBX_ENTRY_BLOCK_DEVICE: return "blockdev";
-    default: return "unknown";
-  }
-}
-
 nlohmann::json set_json(const catalog::BackupSet& s) {
-  return {{"type", "set"},
+  nlohmann::json j = {{"type", "set"},
           {"id", s.id},
           {"level", s.level},
           {"base_set_id", s.base_set_id ? nlohmann::json(*s.base_set_id) : nlohmann::json(nullptr)},
@@ -58,7 +39,29 @@ nlohmann::json set_json(const catalog::BackupSet& s) {
           {"bytes", s.bytes},
           {"stored_bytes", s.stored_bytes},
           {"warnings", s.warnings},
-          {"legal_hold", s.legal_hold}};
+          {"legal_hold", s.legal_hold},
+          {"agent", s.agent},
+          {"definition", s.definition},
+          {"synthetic", s.synthetic}};
+  j["copy_of"] = s.copy_of ? nlohmann::json(*s.copy_of) : nlohmann::json(nullptr);
+  return j;
+}
+
+namespace {
+
+int64_t parse_set_id(const std::string& text) { return parse_id(text, "set id"); }
+
+std::string type_name(int type) {
+  switch (type) {
+    case SBX_ENTRY_FILE: return "file";
+    case SBX_ENTRY_DIRECTORY: return "dir";
+    case SBX_ENTRY_SYMLINK: return "symlink";
+    case SBX_ENTRY_HARDLINK: return "hardlink";
+    case SBX_ENTRY_FIFO: return "fifo";
+    case SBX_ENTRY_CHAR_DEVICE: return "chardev";
+    case SBX_ENTRY_BLOCK_DEVICE: return "blockdev";
+    default: return "unknown";
+  }
 }
 
 nlohmann::json device_json(const service::DeviceStatus& d) {
@@ -98,11 +101,11 @@ int run(int argc, char** argv) {
   CLI::App app{"strongbox: backup and restore with plugins and Lua policies"};
   app.require_subcommand(1);
   Globals g;
+  int& exit_code = g.exit_code;
   app.add_option("--site", g.site, "site directory (default: $STRONGBOX_SITE, else the current directory)");
   app.add_flag("--json", g.out.json, "print one JSON object per line");
   app.add_flag("-q,--quiet", g.out.quiet, "print nothing but errors");
   app.add_flag("-v,--verbose", g.verbosity, "log more (repeat for debug)");
-  int exit_code = service::kExitOk;
 
   // init
   auto* init = app.add_subcommand("init", "make a new standalone site with one disk device named disk1");
@@ -166,6 +169,8 @@ int run(int argc, char** argv) {
   backup->add_option("--level", backup_request.level, "full, incremental (default) or differential")
       ->check(CLI::IsMember({"full", "incremental", "differential"}));
   backup->add_option("--exclude", backup_request.excludes, "glob to leave out; with '/' it matches the whole path (repeatable)");
+  backup->add_option("--include", backup_request.includes,
+                     "back up only files matching this glob (repeatable; directories are always searched)");
   backup->callback([&] {
     auto site = open_site(g);
     exit_code = finish_backup(g, site->backup(backup_request, terminal_progress(g.out)));
@@ -374,6 +379,10 @@ int run(int argc, char** argv) {
       allow_trailing_globals(sub);
     }
   };
+  add_server_verbs(app, g);
+  add_definition_verbs(app, g);
+  add_copy_verbs(app, g);
+  add_alert_verbs(app, g);
   allow_trailing_globals(&app);
 
   try {

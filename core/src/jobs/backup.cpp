@@ -56,8 +56,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     if (!std::filesystem::exists(std::filesystem::symlink_status(s, ec)))
       throw ServiceError("source " + s + " does not exist", kExitUsage);
   }
-  detail::SiteLock lock(dir_, true);
-  discard_interrupted_sets();
+  recover_if_idle();
+  detail::SiteLock lock(dir_, false);
 
   std::string device_name = request.device;
   if (device_name.empty()) {
@@ -107,11 +107,11 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
       r.link_target = v.link_target;
       prior.emplace(v.path, std::move(r));
     });
-    result.base_set_id = base->id;
+    result.base_set_id = base->copy_of.value_or(base->id);  // bases name the original set
   }
 
   nlohmann::json details = {{"sources", sources}, {"level", result.level}, {"device", device_name}};
-  result.job_id = catalog_->create_job("backup", details);
+  result.job_id = begin_job("backup", details, request.job);
   catalog_->set_job_device(result.job_id, device_row->id);
   if (!result.note.empty()) catalog_->append_job_log(result.job_id, "info", result.note);
 
@@ -122,6 +122,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
   set.base_set_id = result.base_set_id;
   set.series = series;
   set.sources = sources;
+  set.agent = request.agent;
+  set.definition = request.job.definition;
   set.state = "writing";
   set.started_ns = now_ns();
   // The catalog row comes first so an interrupted write is recognised and cleaned up by the next job;
@@ -139,6 +141,7 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     auto agent = registry_->open_agent(request.agent, nlohmann::json::object());
     auto link = detail::open_local_link(*registry_, "backup-" + std::to_string(result.set_id) + "-" + random_suffix());
     nlohmann::json job = {{"sources", sources}, {"excludes", request.excludes}, {"level", result.level}};
+    if (!request.includes.empty()) job["includes"] = request.includes;
     detail::PriorState* prior_ptr = base ? &prior : nullptr;
     std::thread agent_thread([&] { detail::run_agent_backup(*agent, *link.agent_end, job, prior_ptr); });
     struct Joiner {

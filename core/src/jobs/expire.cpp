@@ -12,8 +12,10 @@
 
 namespace sbx::service {
 
-ExpireResult Site::expire(bool dry_run, int64_t now) {
-  detail::SiteLock lock(dir_, true);
+ExpireResult Site::expire(bool dry_run, int64_t now, const JobBinding& binding) {
+  // Shared: backups may run meanwhile. The catalog refuses to expire a set a writing set is based on, so a
+  // backup never loses its base; only the orphan sweep below needs the site to itself.
+  std::optional<detail::SiteLock> lock(std::in_place, dir_, false);
   ExpireResult result;
   result.dry_run = dry_run;
   policy::PolicyEngine engine(policy_dir());
@@ -22,11 +24,14 @@ ExpireResult Site::expire(bool dry_run, int64_t now) {
   if (result.revision.empty()) result.revision = policy::policy_revision(policy_dir());
 
   std::map<std::string, std::vector<catalog::BackupSet>> by_series;
-  for (const auto& s : catalog_->sets_in_state("complete")) by_series[s.series].push_back(s);
+  // Copies keep their own retention (fixed days, or until the next stage copied them): the series policy
+  // decides over originals only.
+  for (const auto& s : catalog_->sets_in_state("complete"))
+    if (!s.copy_of) by_series[s.series].push_back(s);
 
   std::vector<catalog::BackupSet> to_expire;
   std::optional<int64_t> job_id;
-  if (!dry_run) job_id = catalog_->create_job("expire", {{"policy_dir", policy_dir().string()}});
+  if (!dry_run) job_id = begin_job("expire", {{"policy_dir", policy_dir().string()}}, binding);
   for (const auto& [series, sets] : by_series) {
     std::vector<policy::SetInfo> infos;
     for (const auto& s : sets) {
@@ -91,10 +96,21 @@ ExpireResult Site::expire(bool dry_run, int64_t now) {
       result.errors.push_back("set " + std::to_string(s.id) + " expired, but its data could not be deleted yet: " + e.what());
     }
   }
-  sweep_orphans();
+  lock.reset();
+  sweep_orphans_if_idle();
   catalog_->finish_job(*job_id, result.errors.empty() ? "succeeded" : "failed",
                        std::to_string(result.expired) + " sets expired", result.to_json());
   return result;
+}
+
+void Site::sweep_orphans_if_idle() {
+  try {
+    detail::SiteLock exclusive(dir_, true);
+    sweep_orphans();
+  } catch (const ServiceError& e) {
+    if (e.exit_code() != kExitLocked) throw;
+    spdlog::info("orphan sweep skipped: other jobs are running");
+  }
 }
 
 // Names a device holds that no live catalog set refers to: data of expired sets whose deletion was

@@ -110,4 +110,29 @@ void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 
+// A new set written from versions that already live in other sets (synthetic full, duplicate): one group per
+// read of a source set, its versions in the order that set recorded them (seq); the new set records them in
+// group order. Deletion markers (no data) pass straight to the catalog.
+struct CopyGroup {
+  catalog::BackupSet source;
+  std::vector<const catalog::FileVersion*> versions;
+};
+
+struct CopiedSet {
+  int64_t set_id = 0;
+  uint64_t entries = 0;  // entries written (deletion markers not counted)
+  uint64_t bytes = 0;    // data bytes written
+  uint64_t stored_bytes = 0;
+};
+
+// Writes `target` (the catalog fields begin_set takes; store_name is chosen here) on `device` from `groups`,
+// verifying every version as it is read. The catalog set begins as 'writing' and completes last, together
+// with planned copy `fulfils` (state done) when given. Any damaged source version fails the whole copy with
+// a ServiceError naming set and path; on any error neither the catalog nor the device keeps the new set.
+CopiedSet write_set_from(Site& site, const catalog::Device& device, catalog::BackupSet target,
+                         const std::vector<CopyGroup>& groups, uint64_t warnings, std::optional<int64_t> fulfils,
+                         const ProgressFn& progress, const std::string& phase);
+// "set-<UTC stamp>-<16 hex digits>", the name a device knows a new set by.
+std::string new_store_name(int64_t started_ns);
+
 }  // namespace sbx::service::detail

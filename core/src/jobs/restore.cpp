@@ -65,17 +65,26 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
   // Which chains: the one ending at --set, or per series the newest set taken at or before --as-of (or now).
   std::vector<std::vector<catalog::BackupSet>> chains;
   if (request.set_id) {
+    // Any set of a copy group will do, also an expired original: chain_of reads whichever copy survives.
     auto set = catalog_->find_set(*request.set_id);
-    if (!set || set->state != "complete")
+    if (!set || set->state == "writing")
       throw ServiceError("no complete backup set with id " + std::to_string(*request.set_id), kExitUsage);
-    chains.push_back(chain_of(*set));
+    try {
+      chains.push_back(chain_of(*set));
+    } catch (const ServiceError& e) {
+      throw ServiceError("cannot restore set " + std::to_string(set->id) + ": " + e.what(), kExitUsage);
+    }
   } else {
+    // Per series the newest logical set (an original and its copies are one), compared by the original's id so
+    // a copy never outranks its original; the original's own instance is preferred while it is readable.
     std::map<std::string, catalog::BackupSet> newest;
+    auto logical = [](const catalog::BackupSet& s) { return s.copy_of.value_or(s.id); };
     for (const auto& s : catalog_->sets_in_state("complete")) {
       if (request.as_of_ns && s.started_ns > *request.as_of_ns) continue;
       auto it = newest.find(s.series);
       if (it == newest.end() || s.started_ns > it->second.started_ns ||
-          (s.started_ns == it->second.started_ns && s.id > it->second.id))
+          (s.started_ns == it->second.started_ns && logical(s) > logical(it->second)) ||
+          (logical(s) == logical(it->second) && !s.copy_of))
         newest[s.series] = s;
     }
     if (newest.empty())

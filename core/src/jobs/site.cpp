@@ -1,5 +1,7 @@
 #include "internal.hpp"
 
+#include <strongbox/clock.hpp>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -92,7 +94,7 @@ SiteLock::SiteLock(const fs::path& site_dir, bool exclusive) {
   if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw ServiceError("site " + site_dir.string() + " is busy: another strongbox job holds its lock", kExitLocked);
+    throw ServiceError("site " + site_dir.string() + " is busy: its server or another strongbox job holds its lock", kExitLocked);
   }
 }
 SiteLock::~SiteLock() {
@@ -105,10 +107,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace detail
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_ns() { return clock::now_ns(); }
 
 std::string format_time(int64_t ns) {
   time_t secs = time_t(ns / 1000000000);
@@ -318,18 +317,97 @@ std::vector<DeviceStatus> Site::list_devices() {
   return out;
 }
 
+// Every set of a chain is resolved to an instance that can be read: the set itself while it is complete on a
+// live device, else a complete copy of it (newest first). base_set_id always names the original, so the
+// chain is walked through originals and each step picks its own instance.
 std::vector<catalog::BackupSet> Site::chain_of(const catalog::BackupSet& set) {
-  std::vector<catalog::BackupSet> chain{set};
-  std::set<int64_t> visited{set.id};
+  auto readable = [&](const catalog::BackupSet& s) {
+    return s.state == "complete" && !catalog_->device(s.device_id).removed_ns;
+  };
+  auto resolve = [&](const catalog::BackupSet& wanted, int64_t asked_for) -> catalog::BackupSet {
+    if (readable(wanted)) return wanted;
+    const int64_t logical = wanted.copy_of.value_or(wanted.id);
+    std::optional<catalog::BackupSet> original;
+    if (logical == wanted.id) original = wanted;
+    else original = catalog_->find_set(logical);
+    if (original && original->id != wanted.id && readable(*original)) return *original;
+    auto copies = catalog_->copies_of_set(logical);
+    for (auto it = copies.rbegin(); it != copies.rend(); ++it)
+      if (readable(*it)) return *it;
+    std::string state = original ? original->state : std::string("gone");
+    std::string where = asked_for == logical ? "" : " (in the chain of set " + std::to_string(asked_for) + ")";
+    throw ServiceError("set " + std::to_string(logical) + where + " is " + state +
+                       " and no complete copy of it survives; it cannot be read");
+  };
+  std::vector<catalog::BackupSet> chain{resolve(set, set.id)};
+  std::set<int64_t> visited{set.copy_of.value_or(set.id)};
   while (chain.back().base_set_id) {
     int64_t base = *chain.back().base_set_id;
     if (!visited.insert(base).second) throw ServiceError("catalog has a cycle in the base chain of set " + std::to_string(set.id));
     auto b = catalog_->find_set(base);
     if (!b) throw ServiceError("set " + std::to_string(set.id) + " depends on set " + std::to_string(base) + ", which the catalog no longer has");
-    chain.push_back(*b);
+    chain.push_back(resolve(*b, set.id));
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
+}
+
+std::unique_ptr<SiteHold> Site::hold(bool exclusive) {
+  struct Held : SiteHold {
+    Held(const fs::path& dir, bool exclusive) : lock(dir, exclusive) {}
+    detail::SiteLock lock;
+  };
+  return std::make_unique<Held>(dir_, exclusive);
+}
+
+int64_t Site::begin_job(const std::string& kind, const nlohmann::json& details, const JobBinding& binding) {
+  if (!binding.job_id) return catalog_->create_job(kind, details);
+  auto job = catalog_->find_job(*binding.job_id);
+  if (!job) throw ServiceError("no job with id " + std::to_string(*binding.job_id), kExitUsage);
+  if (job->state != "running" || job->kind != kind)
+    throw ServiceError("job " + std::to_string(job->id) + " is a " + job->state + " " + job->kind + " job, not a running " +
+                       kind + " job");
+  return job->id;
+}
+
+std::vector<int64_t> Site::recover_if_idle() {
+  try {
+    detail::SiteLock exclusive(dir_, true);
+    return recover_interrupted("interrupted: the process running it stopped before it finished");
+  } catch (const ServiceError& e) {
+    if (e.exit_code() != kExitLocked) throw;
+    return {};
+  }
+}
+
+std::vector<int64_t> Site::recover_interrupted(const std::string& cause) {
+  std::vector<int64_t> marked;
+  for (const auto& job : catalog_->jobs_in_state("running")) {
+    try {
+      catalog_->append_job_log(job.id, "error", cause);
+      catalog_->finish_job(job.id, "failed", cause, nlohmann::json::object());
+      catalog_->raise_alert("error", job.kind, job.kind + " job " + std::to_string(job.id) + " failed: " + cause);
+      marked.push_back(job.id);
+    } catch (const std::exception& e) {
+      spdlog::warn("could not mark interrupted job {}: {}", job.id, e.what());
+    }
+  }
+  discard_interrupted_sets();
+  return marked;
+}
+
+void Site::discard_sets_of_job(int64_t job_id) {
+  for (const auto& set : catalog_->sets_in_state("writing")) {
+    if (set.job_id != job_id) continue;
+    auto device = open_device(catalog_->device(set.device_id));
+    try {
+      device->delete_set(set.store_name);
+    } catch (const plugins::PluginError& e) {
+      if (e.status() != SBX_ERR_NOT_FOUND) throw;
+    }
+    catalog_->discard_set(set.id);
+    spdlog::info("discarded set {} of interrupted job {}", set.id, job_id);
+  }
 }
 
 // A backup killed mid-write leaves a 'writing' set in the catalog and maybe a partial file on the device:

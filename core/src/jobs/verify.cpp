@@ -32,9 +32,7 @@ class VerifyCounter : public detail::VersionConsumer {
 
 }  // namespace
 
-VerifyResult Site::verify(std::optional<int64_t> set_id, const ProgressFn& progress) {
-  auto started = std::chrono::steady_clock::now();
-  detail::SiteLock lock(dir_, false);
+VerifyResult Site::verify(std::optional<int64_t> set_id, const ProgressFn& progress, const JobBinding& job) {
   std::vector<catalog::BackupSet> sets;
   if (set_id) {
     auto set = catalog_->find_set(*set_id);
@@ -43,8 +41,24 @@ VerifyResult Site::verify(std::optional<int64_t> set_id, const ProgressFn& progr
   } else {
     sets = catalog_->sets_in_state("complete");
   }
+  return verify_sets(sets, {{"set", set_id ? nlohmann::json(*set_id) : nlohmann::json(nullptr)}}, progress, job);
+}
+
+VerifyResult Site::verify_device(const std::string& device_name, const ProgressFn& progress, const JobBinding& job) {
+  auto device = catalog_->find_device(device_name);
+  if (!device) throw ServiceError("no device named '" + device_name + "' (see `strongbox devices list`)", kExitUsage);
+  std::vector<catalog::BackupSet> sets;
+  for (const auto& set : catalog_->sets_in_state("complete"))
+    if (set.device_id == device->id) sets.push_back(set);
+  return verify_sets(sets, {{"device", device_name}}, progress, job);
+}
+
+VerifyResult Site::verify_sets(const std::vector<catalog::BackupSet>& sets, const nlohmann::json& details,
+                               const ProgressFn& progress, const JobBinding& job) {
+  auto started = std::chrono::steady_clock::now();
+  detail::SiteLock lock(dir_, false);
   VerifyResult result;
-  result.job_id = catalog_->create_job("verify", {{"set", set_id ? nlohmann::json(*set_id) : nlohmann::json(nullptr)}});
+  result.job_id = begin_job("verify", details, job);
   detail::ProgressTicker ticker(progress);
   VerifyCounter counter(result, ticker);
   for (const auto& set : sets) {
@@ -70,7 +84,8 @@ VerifyResult Site::verify(std::optional<int64_t> set_id, const ProgressFn& progr
     std::string names;
     for (int64_t id : hit) names += (names.empty() ? "" : ", ") + std::to_string(id);
     catalog_->raise_alert("critical", "verify",
-                          "verify found " + std::to_string(result.damage.size()) + " damaged entries in sets " + names);
+                          "verify job " + std::to_string(result.job_id) + " found " + std::to_string(result.damage.size()) +
+                              " damaged entries in sets " + names);
     for (const auto& d : result.damage)
       catalog_->append_job_log(result.job_id, "error", "set " + std::to_string(d.set_id) + " " + d.path + ": " + d.problem);
   }

@@ -11,7 +11,7 @@ namespace sbx::files {
 
 using sbx::sdk::Error;
 
-ExcludeMatcher::ExcludeMatcher(const std::vector<std::string>& patterns) {
+PathPatterns::PathPatterns(const std::vector<std::string>& patterns, const std::string& kind) {
   for (const std::string& original : patterns) {
     Pattern pattern;
     pattern.glob = original;
@@ -20,21 +20,21 @@ ExcludeMatcher::ExcludeMatcher(const std::vector<std::string>& patterns) {
       pattern.directories_only = true;
     }
     if (pattern.glob.empty() || pattern.glob == "/")
-      throw Error(SBX_ERR_INVALID_ARGUMENT, "exclude pattern '" + printable(original) + "' is empty");
+      throw Error(SBX_ERR_INVALID_ARGUMENT, kind + " pattern '" + printable(original) + "' is empty");
     if (pattern.glob.find('\0') != std::string::npos)
       throw Error(SBX_ERR_INVALID_ARGUMENT,
-                  "exclude pattern '" + printable(original) + "' contains a NUL byte");
+                  kind + " pattern '" + printable(original) + "' contains a NUL byte");
     pattern.whole_path = pattern.glob.find('/') != std::string::npos;
     if (pattern.whole_path && pattern.glob.front() != '/')
       throw Error(SBX_ERR_INVALID_ARGUMENT,
-                  "exclude pattern '" + printable(original) +
+                  kind + " pattern '" + printable(original) +
                       "' contains '/' but does not start with '/': patterns with '/' "
                       "match absolute paths, patterns without '/' match names");
     patterns_.push_back(std::move(pattern));
   }
 }
 
-bool ExcludeMatcher::excluded(const std::string& abs_path, const std::string& name, bool is_directory) const {
+bool PathPatterns::matches(const std::string& abs_path, const std::string& name, bool is_directory) const {
   for (const Pattern& pattern : patterns_) {
     if (pattern.directories_only && !is_directory) continue;
     int match = pattern.whole_path ? fnmatch(pattern.glob.c_str(), abs_path.c_str(), FNM_PATHNAME)
@@ -84,6 +84,7 @@ BackupJob BackupJob::parse(std::string_view json) {
       throw Error(SBX_ERR_INVALID_ARGUMENT, "source '" + printable(source) + "' contains a NUL byte");
   }
   out.excludes = string_list(job, "excludes");
+  out.includes = string_list(job, "includes");
 
   if (auto it = job.find("level"); it != job.end() && !it->is_null()) {
     std::string level = string_field(*it, "\"level\"");

@@ -67,7 +67,7 @@ std::string open_failure(int error) {
 }  // namespace
 
 BackupRun::BackupRun(const BackupJob& job, const sbx_backup_sink& sink)
-    : job_(job), sink_(sink), excludes_(job.excludes) {
+    : job_(job), sink_(sink), excludes_(job.excludes, "exclude"), includes_(job.includes, "include") {
   if (sink.struct_size < sizeof(sbx_backup_sink))
     throw Error(SBX_ERR_INVALID_ARGUMENT, "backup sink struct_size is " + std::to_string(sink.struct_size) +
                                               ", wanted at least " + std::to_string(sizeof(sbx_backup_sink)));
@@ -171,12 +171,13 @@ std::optional<BackupRun::Frame> BackupRun::visit(int parent_fd, const std::strin
       sbx::sdk::log(SBX_LOG_DEBUG, "skipping socket " + printable(path_));
       return std::nullopt;
     case S_IFDIR:
-      if (!is_root && excludes_.excluded(path_, name, true)) return std::nullopt;
+      if (!is_root && excludes_.matches(path_, name, true)) return std::nullopt;
       return visit_directory(parent_fd, name, st, walk_device);
     default:
       break;
   }
-  if (!is_root && excludes_.excluded(path_, name, false)) return std::nullopt;
+  if (!is_root && excludes_.matches(path_, name, false)) return std::nullopt;
+  if (!is_root && !includes_.empty() && !includes_.matches(path_, name, false)) return std::nullopt;
   switch (st.st_mode & S_IFMT) {
     case S_IFREG:
       visit_file(parent_fd, name, st);

@@ -70,7 +70,8 @@ class BackupRun {
 
   const BackupJob& job_;
   const sbx_backup_sink& sink_;
-  ExcludeMatcher excludes_;
+  PathPatterns excludes_;
+  PathPatterns includes_;
   NameCache names_;
   std::unordered_set<std::string> source_roots_;  // canonical absolute paths, skipped by the other walks
   std::map<std::pair<dev_t, ino_t>, std::string> first_links_;  // hard-linked inode -> first path sent
