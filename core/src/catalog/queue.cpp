@@ -18,7 +18,8 @@ using namespace detail;
 
 void Catalog::set_device_max_jobs(const std::string& name, int64_t max_jobs) {
   if (max_jobs < 1 || max_jobs > 1024)
-    throw CatalogError("max jobs of device " + in_quotes(name) + " must be 1 to 1024, not " + std::to_string(max_jobs));
+    throw CatalogError("max jobs of device " + in_quotes(name) + " must be 1 to 1024, not " +
+                       std::to_string(max_jobs));
   Database::Operation operation(*db_, "setting the job limit of device " + in_quotes(name));
   db_->transaction([&] {
     auto device = lookup_live_device(*db_, name);
@@ -114,7 +115,8 @@ void Catalog::start_job(int64_t job_id, int64_t pid) {
   db_->transaction([&] {
     Job job = require_job(*db_, job_id);
     if (job.state != "queued")
-      throw CatalogError("job " + std::to_string(job_id) + " is " + job.state + ", not queued; it cannot start");
+      throw CatalogError("job " + std::to_string(job_id) + " is " + job.state +
+                         ", not queued; it cannot start");
     auto statement = db_->prepare("UPDATE jobs SET state = 'running', started_ns = ?, pid = ? WHERE id = ?");
     statement->bind_int(1, now_ns()).bind_int(2, pid).bind_int(3, job_id).run();
   });
@@ -192,8 +194,8 @@ void Catalog::remove_schedule_marks(const std::string& definition) {
 
 std::vector<Alert> Catalog::undelivered_alerts() {
   Database::Operation operation(*db_, "listing undelivered alerts");
-  auto statement =
-      db_->prepare(std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE delivered_ns = 0 ORDER BY id");
+  auto statement = db_->prepare(std::string("SELECT ") + kAlertColumns +
+                                " FROM alerts WHERE delivered_ns = 0 ORDER BY id");
   std::vector<Alert> alerts;
   while (statement->step()) alerts.push_back(read_alert(*statement));
   return alerts;

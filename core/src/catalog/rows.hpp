@@ -1,10 +1,9 @@
 // Pieces every catalog source file shares: validation, JSON columns, row readers and common lookups.
 #pragma once
 
-#include <strongbox/catalog.hpp>
-
 #include <span>
 #include <string_view>
+#include <strongbox/catalog.hpp>
 
 #include "sqlite_handle.hpp"
 
@@ -13,7 +12,8 @@ namespace sbx::catalog::detail {
 inline constexpr std::string_view kServerRoles[] = {"standalone", "central", "managed", "offsite"};
 inline constexpr std::string_view kJobStates[] = {"queued", "running",   "succeeded", "partial",
                                                   "failed", "cancelled", "missed"};
-inline constexpr std::string_view kFinalJobStates[] = {"succeeded", "partial", "failed", "cancelled", "missed"};
+inline constexpr std::string_view kFinalJobStates[] = {"succeeded", "partial", "failed", "cancelled",
+                                                       "missed"};
 inline constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 inline constexpr std::string_view kSetLevels[] = {"full", "incremental", "differential"};
 inline constexpr std::string_view kSetStates[] = {"writing", "complete", "expired"};
@@ -21,16 +21,20 @@ inline constexpr std::string_view kSeverities[] = {"info", "warning", "error", "
 inline constexpr std::string_view kCopyStates[] = {"pending", "queued", "done", "failed"};
 inline constexpr std::string_view kJobControls[] = {"cancel", "pause", "resume"};
 
-inline constexpr const char* kDeviceColumns = "id, name, type, settings, created_ns, removed_ns, max_jobs, enabled";
+inline constexpr const char* kDeviceColumns =
+    "id, name, type, settings, created_ns, removed_ns, max_jobs, enabled";
 inline constexpr const char* kJobColumns =
-    "id, kind, state, device_id, set_id, created_ns, started_ns, finished_ns, message, details, definition, target,"
-    " priority, scheduled_ns, not_before_ns, deadline_ns, attempt, max_attempts, retry_of, pid, paused, control";
+    "id, kind, state, device_id, set_id, created_ns, started_ns, finished_ns, message, details, definition, "
+    "target,"
+    " priority, scheduled_ns, not_before_ns, deadline_ns, attempt, max_attempts, retry_of, pid, paused, "
+    "control";
 inline constexpr const char* kSetColumns =
     "id, job_id, device_id, store_name, level, base_set_id, series, sources, state,"
     " started_ns, completed_ns, expired_ns, file_count, bytes, stored_bytes, warnings, legal_hold,"
     " agent, definition, synthetic, copy_of, retain_until_ns";
 inline constexpr const char* kAlertColumns =
-    "id, time_ns, severity, source, message, acknowledged_ns, cleared_ns, subject, delivered_ns, delivery_error";
+    "id, time_ns, severity, source, message, acknowledged_ns, cleared_ns, subject, delivered_ns, "
+    "delivery_error";
 
 std::string in_quotes(std::string_view value);
 // Names that end up in CLI output, file names and configuration (devices, pools, definitions).

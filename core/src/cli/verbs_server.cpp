@@ -1,15 +1,14 @@
 // strongbox server, strongbox jobs ..., and the internal `strongbox job run ID` the server starts per job.
-#include "verbs.hpp"
+#include <fcntl.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <strongbox/clock.hpp>
 #include <strongbox/server.hpp>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/spdlog.h>
+#include "verbs.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -27,7 +26,9 @@ bool server_running(const fs::path& site_dir) {
   return held;
 }
 
-std::string time_or_dash(int64_t ns) { return ns ? service::format_time(ns) : "-"; }
+std::string time_or_dash(int64_t ns) {
+  return ns ? service::format_time(ns) : "-";
+}
 
 json job_json(const catalog::Job& j) {
   json out = {{"type", "job"},
@@ -56,11 +57,12 @@ json job_json(const catalog::Job& j) {
 }
 
 void print_job_line(const catalog::Job& j) {
-  std::string state = j.state + (j.paused ? " (paused)" : "") + (j.control.empty() ? "" : " (" + j.control + " asked)");
+  std::string state =
+      j.state + (j.paused ? " (paused)" : "") + (j.control.empty() ? "" : " (" + j.control + " asked)");
   std::printf("%6lld  %-10s %-22s %-12s %-20s %-20s %s\n", (long long)j.id, j.kind.c_str(), state.c_str(),
               j.definition.empty() ? "-" : j.definition.c_str(),
-              time_or_dash(j.scheduled_ns ? j.scheduled_ns : j.created_ns).c_str(), time_or_dash(j.finished_ns).c_str(),
-              j.message.c_str());
+              time_or_dash(j.scheduled_ns ? j.scheduled_ns : j.created_ns).c_str(),
+              time_or_dash(j.finished_ns).c_str(), j.message.c_str());
 }
 
 struct JobsOptions {
@@ -78,7 +80,8 @@ struct JobsOptions {
 int64_t parse_when(const std::string& text, const char* flag) {
   if (text.empty()) return 0;
   if (auto t = service::parse_time(text)) return *t;
-  throw ServiceError(std::string(flag) + " wants a time like 2026-11-22T10:00:00Z, not '" + text + "'", service::kExitUsage);
+  throw ServiceError(std::string(flag) + " wants a time like 2026-11-22T10:00:00Z, not '" + text + "'",
+                     service::kExitUsage);
 }
 
 catalog::Job require_job(service::Site& site, int64_t id) {
@@ -93,19 +96,23 @@ void control(const Globals& g, const std::string& id_text, const std::string& ac
   auto site = open_site(g);
   const int64_t id = parse_id(id_text, "job id");
   catalog::Job job = require_job(*site, id);
-  if (job.finished_ns) throw ServiceError("job " + id_text + " already finished (" + job.state + ")", service::kExitUsage);
+  if (job.finished_ns)
+    throw ServiceError("job " + id_text + " already finished (" + job.state + ")", service::kExitUsage);
   const bool server = server_running(site->dir());
   if (!server && job.state == "running")
-    throw ServiceError("job " + id_text + " runs outside a server (started from the command line); stop it where it runs",
-                       service::kExitUsage);
+    throw ServiceError(
+        "job " + id_text + " runs outside a server (started from the command line); stop it where it runs",
+        service::kExitUsage);
   try {
     if (server) {
       site->catalog().request_job_control(id, action);
     } else if (action == "cancel") {
-      site->catalog().finish_job(id, "cancelled", "cancelled by an administrator before it started", json::object());
+      site->catalog().finish_job(id, "cancelled", "cancelled by an administrator before it started",
+                                 json::object());
     } else {
       if ((action == "pause") == job.paused)
-        throw ServiceError("job " + id_text + (job.paused ? " is already paused" : " is not paused"), service::kExitUsage);
+        throw ServiceError("job " + id_text + (job.paused ? " is already paused" : " is not paused"),
+                           service::kExitUsage);
       site->catalog().settle_job_control(id, action == "pause");
       site->catalog().append_job_log(id, "info", action == "pause" ? "paused while queued" : "resumed");
     }
@@ -116,8 +123,8 @@ void control(const Globals& g, const std::string& id_text, const std::string& ac
   if (g.out.json)
     print_json({{"type", "job_control"}, {"job", id}, {"action", action}, {"via_server", server}});
   else if (!g.out.quiet)
-    std::printf(server ? "job %lld: %s requested; the server carries it out\n" : "job %lld: %s done\n", (long long)id,
-                action.c_str());
+    std::printf(server ? "job %lld: %s requested; the server carries it out\n" : "job %lld: %s done\n",
+                (long long)id, action.c_str());
 }
 
 }  // namespace
@@ -125,11 +132,13 @@ void control(const Globals& g, const std::string& id_text, const std::string& ac
 void add_server_verbs(CLI::App& app, Globals& g) {
   auto options = std::make_shared<JobsOptions>();
 
-  auto* server = app.add_subcommand("server", "run the backup server (schedules, queue, staging, alerts) until stopped");
+  auto* server =
+      app.add_subcommand("server", "run the backup server (schedules, queue, staging, alerts) until stopped");
   server->add_option("--config", options->config, "server config file (JSON; see docs/admin-guide.md)");
   server->callback([&g, options] {
-    server::ServerConfig config = options->config.empty() ? server::default_config(service::Site::locate(g.site))
-                                                          : server::load_config(options->config, g.site);
+    server::ServerConfig config = options->config.empty()
+                                      ? server::default_config(service::Site::locate(g.site))
+                                      : server::load_config(options->config, g.site);
     if (!config.log_file.empty()) {
       auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_file.string());
       spdlog::default_logger()->sinks().push_back(sink);
@@ -154,7 +163,8 @@ void add_server_verbs(CLI::App& app, Globals& g) {
   list->add_option("--state", options->states, "only jobs in this state (repeatable)")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "partial", "failed", "cancelled", "missed"}));
   list->add_option("--definition", options->definition, "only jobs of this definition");
-  list->add_option("--kind", options->kind, "only jobs of this kind (backup, verify, synthesize, duplicate, expire...)");
+  list->add_option("--kind", options->kind,
+                   "only jobs of this kind (backup, verify, synthesize, duplicate, expire...)");
   list->add_option("--since", options->since, "only jobs created at or after this time");
   list->add_option("--until", options->until, "only jobs created before this time");
   list->add_option("--limit", options->limit, "at most this many (0: all)");
@@ -169,8 +179,8 @@ void add_server_verbs(CLI::App& app, Globals& g) {
     query.limit = options->limit;
     auto found = site->catalog().query_jobs(query);
     if (!g.out.json && !g.out.quiet)
-      std::printf("%6s  %-10s %-22s %-12s %-20s %-20s %s\n", "ID", "KIND", "STATE", "DEFINITION", "SCHEDULED/CREATED",
-                  "FINISHED", "MESSAGE");
+      std::printf("%6s  %-10s %-22s %-12s %-20s %-20s %s\n", "ID", "KIND", "STATE", "DEFINITION",
+                  "SCHEDULED/CREATED", "FINISHED", "MESSAGE");
     for (const auto& j : found) g.out.json ? print_json(job_json(j)) : print_job_line(j);
   });
 
@@ -183,13 +193,15 @@ void add_server_verbs(CLI::App& app, Globals& g) {
       print_json(job_json(j));
       return;
     }
-    std::printf("job %lld: %s, %s%s\n", (long long)j.id, j.kind.c_str(), j.state.c_str(), j.paused ? " (paused)" : "");
+    std::printf("job %lld: %s, %s%s\n", (long long)j.id, j.kind.c_str(), j.state.c_str(),
+                j.paused ? " (paused)" : "");
     if (!j.definition.empty()) std::printf("  definition   %s\n", j.definition.c_str());
     if (!j.target.empty()) std::printf("  target       %s\n", j.target.c_str());
     if (j.device_id) std::printf("  device       %s\n", site->catalog().device(*j.device_id).name.c_str());
     if (j.set_id) std::printf("  set          %lld\n", (long long)*j.set_id);
     std::printf("  priority     %lld, attempt %lld of %lld%s\n", (long long)j.priority, (long long)j.attempt,
-                (long long)j.max_attempts, j.retry_of ? (" (retry of job " + std::to_string(*j.retry_of) + ")").c_str() : "");
+                (long long)j.max_attempts,
+                j.retry_of ? (" (retry of job " + std::to_string(*j.retry_of) + ")").c_str() : "");
     std::printf("  created      %s\n", time_or_dash(j.created_ns).c_str());
     if (j.scheduled_ns) std::printf("  scheduled    %s\n", time_or_dash(j.scheduled_ns).c_str());
     if (j.deadline_ns) std::printf("  must start   before %s\n", time_or_dash(j.deadline_ns).c_str());
@@ -206,10 +218,14 @@ void add_server_verbs(CLI::App& app, Globals& g) {
     catalog::Job j = require_job(*site, parse_id(options->job_id, "job id"));
     for (const auto& line : site->catalog().job_log(j.id)) {
       if (g.out.json)
-        print_json({{"type", "job_log"}, {"job", j.id}, {"time", service::format_time(line.time_ns)}, {"level", line.level},
+        print_json({{"type", "job_log"},
+                    {"job", j.id},
+                    {"time", service::format_time(line.time_ns)},
+                    {"level", line.level},
                     {"message", line.message}});
       else
-        std::printf("%s %-7s %s\n", service::format_time(line.time_ns).c_str(), line.level.c_str(), line.message.c_str());
+        std::printf("%s %-7s %s\n", service::format_time(line.time_ns).c_str(), line.level.c_str(),
+                    line.message.c_str());
     }
   });
 
@@ -227,16 +243,19 @@ void add_server_verbs(CLI::App& app, Globals& g) {
   start->callback([&g, options] {
     auto site = open_site(g);
     auto def = site->catalog().find_definition(options->start_definition);
-    if (!def) throw ServiceError("no definition named '" + options->start_definition + "'", service::kExitUsage);
+    if (!def)
+      throw ServiceError("no definition named '" + options->start_definition + "'", service::kExitUsage);
     catalog::JobRequest request = server::request_for(*def, options->method);
     int64_t id = site->catalog().enqueue_job(request);
     site->catalog().append_job_log(id, "info", "queued by an administrator");
     site->catalog().audit("cli", "job.start", {{"job", id}, {"definition", def->name}});
     const bool server = server_running(site->dir());
     if (g.out.json)
-      print_json({{"type", "job_queued"}, {"job", id}, {"definition", def->name}, {"server_running", server}});
+      print_json(
+          {{"type", "job_queued"}, {"job", id}, {"definition", def->name}, {"server_running", server}});
     else if (!g.out.quiet)
-      std::printf("job %lld queued%s\n", (long long)id, server ? "" : " (no server is running: it starts when one does)");
+      std::printf("job %lld queued%s\n", (long long)id,
+                  server ? "" : " (no server is running: it starts when one does)");
   });
 }
 

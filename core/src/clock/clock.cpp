@@ -1,5 +1,3 @@
-#include <strongbox/clock.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <strongbox/clock.hpp>
 
 namespace sbx::clock {
 namespace {
@@ -22,7 +21,8 @@ int64_t parse_clock_text(const std::string& text, const char* file) {
   std::string trimmed = text;
   while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ' || trimmed.back() == '\r'))
     trimmed.pop_back();
-  if (!trimmed.empty() && trimmed.find_first_not_of("0123456789") == std::string::npos && trimmed.size() <= 19)
+  if (!trimmed.empty() && trimmed.find_first_not_of("0123456789") == std::string::npos &&
+      trimmed.size() <= 19)
     return std::stoll(trimmed);
   struct tm tm {};
   const char* rest = strptime(trimmed.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -34,7 +34,9 @@ int64_t parse_clock_text(const std::string& text, const char* file) {
 
 }  // namespace
 
-bool simulated() { return clock_file() != nullptr; }
+bool simulated() {
+  return clock_file() != nullptr;
+}
 
 int64_t now_ns() {
   if (const char* file = clock_file()) {
@@ -45,11 +47,14 @@ int64_t now_ns() {
       if (in) content << in.rdbuf();
       if (in && !content.str().empty()) return parse_clock_text(content.str(), file);
       if (attempt == 20) throw std::runtime_error(std::string("cannot read the clock file ") + file);
-      struct timespec pause {0, 5000000};
+      struct timespec pause {
+        0, 5000000
+      };
       nanosleep(&pause, nullptr);
     }
   }
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -18,20 +18,6 @@ using detail::Sandbox;
 
 constexpr std::size_t kMaxReasonBytes = 1024;
 
-std::string iso8601(std::int64_t seconds) {
-  using namespace std::chrono;
-  const sys_seconds tp{std::chrono::seconds{seconds}};
-  const sys_days day = floor<days>(tp);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{tp - day};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                static_cast<long>(hms.seconds().count()));
-  return buf;
-}
-
 struct SetRow {
   const SetInfo* info;
   std::string started_iso;
@@ -344,9 +330,9 @@ ExpireResult evaluate_expire(const PolicyRepo& repo, const std::string& series,
     std::vector<SetRow> rows;
     rows.reserve(sets.size());
     for (std::size_t i : oldest_first) {
-      rows.push_back({&sets[i], iso8601(sets[i].started_s), iso8601(sets[i].completed_s)});
+      rows.push_back({&sets[i], detail::iso8601(sets[i].started_s), detail::iso8601(sets[i].completed_s)});
     }
-    const std::string now_iso = iso8601(now_s);
+    const std::string now_iso = detail::iso8601(now_s);
 
     std::vector<PolicyDecision> decisions(sets.size());
     std::optional<std::string> error;

@@ -110,5 +110,7 @@ bool canonical_text(lua_State* L, int idx, std::string& out, std::string& error)
 
 // "64 MiB", "1536 bytes".
 std::string format_bytes(std::size_t bytes);
+// ctx.now_iso and friends: seconds since the epoch as 2026-11-22T10:00:00Z.
+std::string iso8601(std::int64_t seconds);
 
 }  // namespace sbx::policy::detail

@@ -57,20 +57,6 @@ std::string shown(std::string_view text) {
   return out + "\"";
 }
 
-std::string iso8601(std::int64_t seconds) {
-  using namespace std::chrono;
-  const sys_seconds tp{std::chrono::seconds{seconds}};
-  const sys_days day = floor<days>(tp);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{tp - day};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                static_cast<long>(hms.seconds().count()));
-  return buf;
-}
-
 std::int64_t floor_seconds(std::int64_t ns) {
   return ns / kNsPerSecond - (ns % kNsPerSecond < 0 ? 1 : 0);
 }
@@ -740,7 +726,7 @@ StagePlan evaluate_stages(const PolicyRepo& repo, const Json& set, const Json& d
       plan.policy_file = file->relative_path;
       prefix = file->relative_path + ": ";
       const std::int64_t now_s = floor_seconds(now_ns);
-      const std::string now_iso = iso8601(now_s);
+      const std::string now_iso = detail::iso8601(now_s);
       Sandbox sandbox(limits, file->relative_path);
       sandbox.set_modules(&repo.modules());
       std::optional<LuaFailure> failure = sandbox.run_file(*file);

@@ -1,10 +1,9 @@
 // The server's config file: plain JSON that lives in git beside the site's definitions.
+#include <fstream>
+#include <set>
 #include <strongbox/alerts.hpp>
 #include <strongbox/scheduler.hpp>
 #include <strongbox/server.hpp>
-
-#include <fstream>
-#include <set>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -28,13 +27,14 @@ int64_t duration_field(const fs::path& file, const json& doc, const char* key, i
   }
 }
 
-int64_t integer_field(const fs::path& file, const json& doc, const char* key, int64_t fallback, int64_t low, int64_t high) {
+int64_t integer_field(const fs::path& file, const json& doc, const char* key, int64_t fallback, int64_t low,
+                      int64_t high) {
   if (!doc.contains(key)) return fallback;
   if (!doc[key].is_number_integer()) bad(file, std::string(key) + " must be an integer");
   int64_t value = doc[key].get<int64_t>();
   if (value < low || value > high)
-    bad(file, std::string(key) + " must be " + std::to_string(low) + " to " + std::to_string(high) + ", not " +
-                  std::to_string(value));
+    bad(file, std::string(key) + " must be " + std::to_string(low) + " to " + std::to_string(high) +
+                  ", not " + std::to_string(value));
   return value;
 }
 
@@ -56,9 +56,18 @@ ServerConfig load_config(const fs::path& file, const std::string& site_flag) {
     bad(file, std::string("not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) bad(file, "must be a JSON object");
-  static const std::set<std::string> known = {"site",       "role",          "time_zone",      "tick",
-                                              "max_jobs",   "late_grace",    "device_check",   "full_warning_percent",
-                                              "full_refuse_percent", "expire_every", "alerts", "log_file"};
+  static const std::set<std::string> known = {"site",
+                                              "role",
+                                              "time_zone",
+                                              "tick",
+                                              "max_jobs",
+                                              "late_grace",
+                                              "device_check",
+                                              "full_warning_percent",
+                                              "full_refuse_percent",
+                                              "expire_every",
+                                              "alerts",
+                                              "log_file"};
   for (const auto& [key, value] : doc.items())
     if (!known.count(key)) bad(file, "unknown setting '" + key + "'");
   ServerConfig config;
@@ -73,7 +82,8 @@ ServerConfig load_config(const fs::path& file, const std::string& site_flag) {
     if (!doc["role"].is_string()) bad(file, "role must be a string");
     config.role = doc["role"].get<std::string>();
     static const std::set<std::string> roles = {"standalone", "central", "managed", "offsite"};
-    if (!roles.count(config.role)) bad(file, "role '" + config.role + "' is not one of standalone, central, managed, offsite");
+    if (!roles.count(config.role))
+      bad(file, "role '" + config.role + "' is not one of standalone, central, managed, offsite");
   }
   if (doc.contains("time_zone")) {
     if (!doc["time_zone"].is_string()) bad(file, "time_zone must be a string");
@@ -92,8 +102,10 @@ ServerConfig load_config(const fs::path& file, const std::string& site_flag) {
   else
     config.expire_every_ns = duration_field(file, doc, "expire_every", config.expire_every_ns);
   config.max_jobs = integer_field(file, doc, "max_jobs", config.max_jobs, 1, 256);
-  config.full_warning_percent = integer_field(file, doc, "full_warning_percent", config.full_warning_percent, 1, 100);
-  config.full_refuse_percent = integer_field(file, doc, "full_refuse_percent", config.full_refuse_percent, 1, 100);
+  config.full_warning_percent =
+      integer_field(file, doc, "full_warning_percent", config.full_warning_percent, 1, 100);
+  config.full_refuse_percent =
+      integer_field(file, doc, "full_refuse_percent", config.full_refuse_percent, 1, 100);
   if (doc.contains("alerts")) {
     if (!doc["alerts"].is_object()) bad(file, "alerts must be an object with command and/or webhook");
     try {

@@ -1,10 +1,10 @@
 // The child process of a queued job: reads the job the server started, runs the verb it stands for under that
 // job id, and exits with the verb's exit code. The verb records the outcome in the catalog itself; the server
 // only steps in when this process dies without doing so.
+#include <spdlog/spdlog.h>
+
 #include <strongbox/clock.hpp>
 #include <strongbox/server.hpp>
-
-#include <spdlog/spdlog.h>
 
 namespace sbx::server {
 namespace {
@@ -21,8 +21,9 @@ int run_job(service::Site& site, int64_t job_id) {
   if (!found) throw service::ServiceError("no job with id " + std::to_string(job_id), service::kExitUsage);
   const catalog::Job job = *found;
   if (job.state != "running")
-    throw service::ServiceError("job " + std::to_string(job_id) + " is " + job.state + "; only the server starts jobs",
-                                service::kExitUsage);
+    throw service::ServiceError(
+        "job " + std::to_string(job_id) + " is " + job.state + "; only the server starts jobs",
+        service::kExitUsage);
   service::JobBinding binding{job.id, job.definition};
   const nlohmann::json& d = job.details;
   if (job.kind == "backup") {
@@ -46,7 +47,8 @@ int run_job(service::Site& site, int64_t job_id) {
           (!newest || std::pair(set.started_ns, set.id) > std::pair(newest->started_ns, newest->id)))
         newest = set;
     if (newest && newest->level == "full" && !d.contains("set_id")) {
-      const std::string message = "nothing to synthesize: the newest set (" + std::to_string(newest->id) + ") is a full";
+      const std::string message =
+          "nothing to synthesize: the newest set (" + std::to_string(newest->id) + ") is a full";
       site.catalog().append_job_log(job.id, "info", message);
       site.catalog().finish_job(job.id, "succeeded", message, nlohmann::json::object());
       return service::kExitOk;

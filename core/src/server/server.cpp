@@ -1,20 +1,13 @@
-// The standalone server loop. One thread: every tick it reads the clock, turns due schedule firings into queued
-// jobs, marks jobs whose window closed as missed, carries out control requests, reaps finished children
-// (retries, staging), starts what may start on a free device, watches devices and delivers alerts.
-#include <strongbox/alerts.hpp>
-#include <strongbox/clock.hpp>
-#include <strongbox/policy.hpp>
-#include <strongbox/scheduler.hpp>
-#include <strongbox/server.hpp>
-
+// The standalone server loop. One thread: every tick it reads the clock, turns due schedule firings into
+// queued jobs, marks jobs whose window closed as missed, carries out control requests, reaps finished
+// children (retries, staging), starts what may start on a free device, watches devices and delivers alerts.
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cerrno>
@@ -22,6 +15,11 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <strongbox/alerts.hpp>
+#include <strongbox/clock.hpp>
+#include <strongbox/policy.hpp>
+#include <strongbox/scheduler.hpp>
+#include <strongbox/server.hpp>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -31,11 +29,15 @@ namespace sbx::server {
 namespace {
 
 std::atomic<bool> stop_requested{false};
-void on_stop_signal(int) { stop_requested = true; }
+void on_stop_signal(int) {
+  stop_requested = true;
+}
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-std::string when_text(int64_t ns, const std::string& time_zone) { return scheduler::format_local_time(ns, time_zone); }
+std::string when_text(int64_t ns, const std::string& time_zone) {
+  return scheduler::format_local_time(ns, time_zone);
+}
 
 // The last line a job's process wrote: its error message when it died before recording one.
 std::string last_line_of(const fs::path& file) {
@@ -77,8 +79,8 @@ class Server {
     deliverer_.emplace(alerts::parse_delivery_config(config_.alerts));
     recover_at_start();
     shared_hold_ = site_->hold(false);
-    spdlog::info("server for site {} started (role {}, {} jobs at once{})", config_.site.string(), config_.role,
-                 config_.max_jobs, clock::simulated() ? ", simulated clock" : "");
+    spdlog::info("server for site {} started (role {}, {} jobs at once{})", config_.site.string(),
+                 config_.role, config_.max_jobs, clock::simulated() ? ", simulated clock" : "");
     site_->catalog().audit("server", "server.start", {{"pid", ::getpid()}, {"role", config_.role}});
     while (!stop_requested) {
       tick();
@@ -94,7 +96,8 @@ class Server {
   void take_server_lock() {
     fs::path file = config_.site / "server.lock";
     lock_fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0) throw service::ServiceError("cannot open " + file.string() + ": " + std::strerror(errno));
+    if (lock_fd_ < 0)
+      throw service::ServiceError("cannot open " + file.string() + ": " + std::strerror(errno));
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
       std::string pid = last_line_of(file);
       throw service::ServiceError("a server already runs for site " + config_.site.string() +
@@ -103,7 +106,8 @@ class Server {
     }
     if (::ftruncate(lock_fd_, 0) == 0) {
       std::string pid = std::to_string(::getpid()) + "\n";
-      if (::write(lock_fd_, pid.data(), pid.size()) < 0) spdlog::warn("cannot record the server pid in {}", file.string());
+      if (::write(lock_fd_, pid.data(), pid.size()) < 0)
+        spdlog::warn("cannot record the server pid in {}", file.string());
     }
   }
 
@@ -151,7 +155,9 @@ class Server {
   void sleep_tick() {
     // A simulated clock moves in jumps the test makes: poll often so a jump is seen promptly.
     int64_t pause = clock::simulated() ? std::min<int64_t>(config_.tick_ns, 100'000'000) : config_.tick_ns;
-    struct timespec ts {time_t(pause / kSecond), long(pause % kSecond)};
+    struct timespec ts {
+      time_t(pause / kSecond), long(pause % kSecond)
+    };
     nanosleep(&ts, nullptr);
   }
 
@@ -192,8 +198,9 @@ class Server {
           schedule_one(def, schedules[i], now);
         } catch (const std::exception& e) {
           const std::string subject = "definition:" + def.name + ":schedule:" + std::to_string(i);
-          catalog.raise_alert("error", "scheduler",
-                              "definition '" + def.name + "' schedules[" + std::to_string(i) + "]: " + e.what(), subject);
+          catalog.raise_alert(
+              "error", "scheduler",
+              "definition '" + def.name + "' schedules[" + std::to_string(i) + "]: " + e.what(), subject);
         }
       }
     }
@@ -205,8 +212,9 @@ class Server {
     std::string zone = sched.value("time_zone", def.spec.value("time_zone", config_.time_zone));
     auto& cached = schedules_[key + "|" + zone];
     if (!cached)
-      cached = std::make_shared<scheduler::Schedule>(scheduler::Schedule::parse(
-          sched.at("when").get<std::string>(), zone, sched.value("exclude_dates", std::vector<std::string>{})));
+      cached = std::make_shared<scheduler::Schedule>(
+          scheduler::Schedule::parse(sched.at("when").get<std::string>(), zone,
+                                     sched.value("exclude_dates", std::vector<std::string>{})));
     const scheduler::Schedule& schedule = *cached;
     // A schedule starts counting when its definition last changed: firings before that were never promised.
     const int64_t mark = catalog.schedule_mark(def.name, key).value_or(def.updated_ns);
@@ -216,7 +224,8 @@ class Server {
       catalog.set_schedule_mark(def.name, key, now);
       return;
     }
-    const int64_t window = sched.contains("window") ? scheduler::parse_duration(sched["window"].get<std::string>()) : 0;
+    const int64_t window =
+        sched.contains("window") ? scheduler::parse_duration(sched["window"].get<std::string>()) : 0;
     const std::string catch_up = sched.value("catch_up", std::string("last"));
     int newest_late = -1;
     bool any_on_time = false;
@@ -243,7 +252,8 @@ class Server {
           else if (!deadline && catch_up == "none")
             missed_because = "the server was not running at " + at + " (catch_up none)";
           else if (!deadline && catch_up == "last" && int(i) != newest_late)
-            missed_because = "the server was not running at " + at + "; a later firing runs instead (catch_up last)";
+            missed_because =
+                "the server was not running at " + at + "; a later firing runs instead (catch_up last)";
         }
         catalog::JobRequest request = plan;
         request.details["schedule"] = sched.at("when");
@@ -253,8 +263,11 @@ class Server {
         if (!missed_because.empty()) {
           mark_missed(id, def.name, missed_because);
         } else {
-          catalog.append_job_log(id, "info", "queued for " + when_text(fired, schedule.time_zone()) + " (" + schedule.text() + ")");
-          spdlog::info("job {} queued: {} of {} for {}", id, plan.kind, def.name, when_text(fired, schedule.time_zone()));
+          catalog.append_job_log(
+              id, "info",
+              "queued for " + when_text(fired, schedule.time_zone()) + " (" + schedule.text() + ")");
+          spdlog::info("job {} queued: {} of {} for {}", id, plan.kind, def.name,
+                       when_text(fired, schedule.time_zone()));
         }
       }
       catalog.set_schedule_mark(def.name, key, complete ? now : firings.back());
@@ -277,8 +290,8 @@ class Server {
       if (!job.deadline_ns || now < job.deadline_ns) continue;
       std::string reason = waiting_reason_.count(job.id) ? waiting_reason_[job.id] : "it was not started";
       mark_missed(job.id, job.definition,
-                  "its window closed at " + when_text(job.deadline_ns, config_.time_zone) + " before it could start (" +
-                      reason + ")");
+                  "its window closed at " + when_text(job.deadline_ns, config_.time_zone) +
+                      " before it could start (" + reason + ")");
       waiting_reason_.erase(job.id);
     }
   }
@@ -300,7 +313,8 @@ class Server {
       const std::string id = std::to_string(job.id);
       if (job.state == "queued") {
         if (job.control == "cancel") {
-          catalog.finish_job(job.id, "cancelled", "cancelled by an administrator before it started", json::object());
+          catalog.finish_job(job.id, "cancelled", "cancelled by an administrator before it started",
+                             json::object());
         } else {
           catalog.settle_job_control(job.id, job.control == "pause");
           catalog.append_job_log(job.id, "info", job.control == "pause" ? "paused while queued" : "resumed");
@@ -310,7 +324,8 @@ class Server {
       Child* child = child_of(job.id);
       if (!child) {
         catalog.settle_job_control(job.id, job.paused);
-        catalog.append_job_log(job.id, "warning", job.control + " ignored: the job does not run under this server");
+        catalog.append_job_log(job.id, "warning",
+                               job.control + " ignored: the job does not run under this server");
         continue;
       }
       if (job.control == "cancel") {
@@ -332,7 +347,8 @@ class Server {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------- finished jobs
+  // ---------------------------------------------------------------------------------------------- finished
+  // jobs
 
   void reap(const std::string& died_cause) {
     auto& catalog = site_->catalog();
@@ -361,7 +377,8 @@ class Server {
           if (!last.empty()) message += ": " + last;
           catalog.append_job_log(job->id, "error", message);
           catalog.finish_job(job->id, "failed", message, json::object());
-          catalog.raise_alert("error", job->kind, job->kind + " job " + std::to_string(job->id) + " failed: " + message);
+          catalog.raise_alert("error", job->kind,
+                              job->kind + " job " + std::to_string(job->id) + " failed: " + message);
         }
         job = catalog.find_job(child.job_id);
       }
@@ -392,20 +409,23 @@ class Server {
       retry.max_attempts = job.max_attempts;
       retry.retry_of = job.id;
       int64_t id = catalog.enqueue_job(retry);
-      catalog.append_job_log(id, "info", "attempt " + std::to_string(retry.attempt) + " of " +
-                                             std::to_string(retry.max_attempts) + " after job " + std::to_string(job.id) +
-                                             " failed; not before " + service::format_time(retry.not_before_ns));
+      catalog.append_job_log(id, "info",
+                             "attempt " + std::to_string(retry.attempt) + " of " +
+                                 std::to_string(retry.max_attempts) + " after job " + std::to_string(job.id) +
+                                 " failed; not before " + service::format_time(retry.not_before_ns));
       catalog.append_job_log(job.id, "info", "retry queued as job " + std::to_string(id));
       if (job.kind == "duplicate" && job.details.contains("planned_copy_id"))
         catalog.update_copy(job.details["planned_copy_id"].get<int64_t>(), "queued", id, std::nullopt, "");
       return;
     }
     if (job.kind == "duplicate" && job.state != "succeeded" && job.details.contains("planned_copy_id")) {
-      catalog.update_copy(job.details["planned_copy_id"].get<int64_t>(), "failed", job.id, std::nullopt, job.message);
-      catalog.raise_alert("error", "staging", "copy for job " + std::to_string(job.id) + " failed: " + job.message);
+      catalog.update_copy(job.details["planned_copy_id"].get<int64_t>(), "failed", job.id, std::nullopt,
+                          job.message);
+      catalog.raise_alert("error", "staging",
+                          "copy for job " + std::to_string(job.id) + " failed: " + job.message);
     }
-    if ((job.state == "succeeded" || job.state == "partial") && (job.kind == "backup" || job.kind == "synthesize") &&
-        job.set_id)
+    if ((job.state == "succeeded" || job.state == "partial") &&
+        (job.kind == "backup" || job.kind == "synthesize") && job.set_id)
       plan_stages(job);
   }
 
@@ -438,12 +458,14 @@ class Server {
                      {"file_count", set->file_count},
                      {"synthetic", set->synthetic}};
     policy::PolicyEngine engine(site_->policy_dir());
-    policy::StagePlan plan = engine.evaluate_stages(set_view, def->spec, devices_and_pools(), clock::now_ns());
+    policy::StagePlan plan =
+        engine.evaluate_stages(set_view, def->spec, devices_and_pools(), clock::now_ns());
     if (!plan.errors.empty()) {
       std::string all;
       for (const auto& e : plan.errors) all += (all.empty() ? "" : "; ") + e;
-      catalog.raise_alert("error", "policy", "stages policy for set " + std::to_string(set->id) +
-                                                 " failed, no copies planned: " + all);
+      catalog.raise_alert(
+          "error", "policy",
+          "stages policy for set " + std::to_string(set->id) + " failed, no copies planned: " + all);
       return;
     }
     for (const auto& entry : plan.entries) {
@@ -457,9 +479,10 @@ class Server {
       copy.retention = entry.retention;
       copy.revision = plan.revision;
       int64_t id = catalog.plan_copy(copy);
-      catalog.append_job_log(job.id, "info", "stage '" + entry.name + "' planned (copy " + std::to_string(id) + " to " +
-                                                 entry.to + " not before " + service::format_time(copy.not_before_ns) +
-                                                 (entry.window.empty() ? "" : ", window " + entry.window) + ")");
+      catalog.append_job_log(job.id, "info",
+                             "stage '" + entry.name + "' planned (copy " + std::to_string(id) + " to " +
+                                 entry.to + " not before " + service::format_time(copy.not_before_ns) +
+                                 (entry.window.empty() ? "" : ", window " + entry.window) + ")");
     }
   }
 
@@ -467,14 +490,17 @@ class Server {
     auto& catalog = site_->catalog();
     for (const auto& copy : catalog.copies_in_state("pending")) {
       if (copy.not_before_ns > now) continue;
-      if (!copy.window.empty() && !scheduler::DailyWindow::parse(copy.window, config_.time_zone).contains(now)) continue;
+      if (!copy.window.empty() &&
+          !scheduler::DailyWindow::parse(copy.window, config_.time_zone).contains(now))
+        continue;
       int64_t source = copy.set_id;
       if (!copy.after_stage.empty()) {
         std::optional<catalog::PlannedCopy> before;
         for (const auto& other : catalog.planned_copies(copy.set_id))
           if (other.stage == copy.after_stage) before = other;
         if (!before) {
-          catalog.update_copy(copy.id, "failed", std::nullopt, std::nullopt, "stage '" + copy.after_stage + "' does not exist");
+          catalog.update_copy(copy.id, "failed", std::nullopt, std::nullopt,
+                              "stage '" + copy.after_stage + "' does not exist");
           continue;
         }
         if (before->state == "failed") {
@@ -495,13 +521,16 @@ class Server {
       request.target = copy.target;
       if (auto def = catalog.find_definition(request.definition)) {
         request.priority = def->spec.value("priority", int64_t(50));
-        if (def->spec.contains("retries")) request.max_attempts = def->spec["retries"].value("attempts", int64_t(3));
-        else request.max_attempts = 3;
+        if (def->spec.contains("retries"))
+          request.max_attempts = def->spec["retries"].value("attempts", int64_t(3));
+        else
+          request.max_attempts = 3;
       }
       catalog.transaction([&] {
         int64_t id = catalog.enqueue_job(request);
         catalog.update_copy(copy.id, "queued", id, std::nullopt, "");
-        catalog.append_job_log(id, "info", "copy of set " + std::to_string(source) + " for stage '" + copy.stage + "'");
+        catalog.append_job_log(id, "info",
+                               "copy of set " + std::to_string(source) + " for stage '" + copy.stage + "'");
       });
     }
   }
@@ -513,7 +542,8 @@ class Server {
     query.kind = "expire";
     query.limit = 1;
     auto last = catalog.query_jobs(query);
-    if (!last.empty() && (last[0].finished_ns == 0 || now - last[0].created_ns < config_.expire_every_ns)) return;
+    if (!last.empty() && (last[0].finished_ns == 0 || now - last[0].created_ns < config_.expire_every_ns))
+      return;
     catalog::JobRequest request;
     request.kind = "expire";
     request.priority = 10;
@@ -534,8 +564,8 @@ class Server {
         sbx_storage_info info = opened->info();
         if (!info.online) {
           state.why_not = "device " + device.name + " is offline";
-        } else if (info.total_bytes > 0 &&
-                   (info.total_bytes - info.free_bytes) * 100 >= uint64_t(config_.full_refuse_percent) * info.total_bytes) {
+        } else if (info.total_bytes > 0 && (info.total_bytes - info.free_bytes) * 100 >=
+                                               uint64_t(config_.full_refuse_percent) * info.total_bytes) {
           state.why_not = "device " + device.name + " is full";
         } else {
           state.usable = true;
@@ -581,7 +611,8 @@ class Server {
     }
     bool need_encryption = false;
     if (auto def = catalog.find_definition(job.definition))
-      need_encryption = def->spec.value("encryption", std::string("none")) == "required" && job.kind != "verify";
+      need_encryption =
+          def->spec.value("encryption", std::string("none")) == "required" && job.kind != "verify";
     std::optional<int64_t> exclude;  // a copy goes to another device than its source
     if (job.kind == "duplicate")
       if (auto set = catalog.find_set(job.details.at("set_id").get<int64_t>())) exclude = set->device_id;
@@ -605,7 +636,9 @@ class Server {
     return std::nullopt;
   }
 
-  fs::path job_log_file(int64_t job_id) const { return config_.site / "logs" / "jobs" / (std::to_string(job_id) + ".log"); }
+  fs::path job_log_file(int64_t job_id) const {
+    return config_.site / "logs" / "jobs" / (std::to_string(job_id) + ".log");
+  }
 
   void dispatch(int64_t now) {
     auto& catalog = site_->catalog();
@@ -661,7 +694,8 @@ class Server {
       }
       int null = ::open("/dev/null", O_RDONLY);
       if (null >= 0) ::dup2(null, 0);
-      ::execl(exe.c_str(), exe.c_str(), "--site", site.c_str(), "job", "run", id.c_str(), static_cast<char*>(nullptr));
+      ::execl(exe.c_str(), exe.c_str(), "--site", site.c_str(), "job", "run", id.c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::setpgid(pid, pid);  // also from the parent, so a signal sent at once finds the group
@@ -675,23 +709,27 @@ class Server {
   // ---------------------------------------------------------------------------------------------- devices
 
   void check_devices(int64_t now) {
-    if (last_device_check_ && now - last_device_check_ < config_.device_check_ns && now >= last_device_check_) return;
+    if (last_device_check_ && now - last_device_check_ < config_.device_check_ns && now >= last_device_check_)
+      return;
     last_device_check_ = now;
     auto& catalog = site_->catalog();
     for (const auto& status : site_->list_devices()) {
       const std::string& name = status.device.name;
       const std::string offline = "device:" + name + ":offline", full = "device:" + name + ":full";
       if (!status.online || !status.problem.empty()) {
-        catalog.raise_alert("error", "device",
-                            "device " + name + " is offline" + (status.problem.empty() ? "" : ": " + status.problem), offline);
+        catalog.raise_alert(
+            "error", "device",
+            "device " + name + " is offline" + (status.problem.empty() ? "" : ": " + status.problem),
+            offline);
         continue;
       }
       catalog.clear_alert_subject(offline);
       if (status.total_bytes == 0) continue;
       const uint64_t used_percent = (status.total_bytes - status.free_bytes) * 100 / status.total_bytes;
       if (used_percent >= uint64_t(config_.full_warning_percent))
-        catalog.raise_alert(used_percent >= uint64_t(config_.full_refuse_percent) ? "error" : "warning", "device",
-                            "device " + name + " is " + std::to_string(used_percent) + "% full", full);
+        catalog.raise_alert(used_percent >= uint64_t(config_.full_refuse_percent) ? "error" : "warning",
+                            "device", "device " + name + " is " + std::to_string(used_percent) + "% full",
+                            full);
       else
         catalog.clear_alert_subject(full);
     }
@@ -716,7 +754,8 @@ catalog::JobRequest request_for(const catalog::Definition& def, const std::strin
   catalog::JobRequest request;
   request.definition = def.name;
   request.priority = spec.value("priority", int64_t(50));
-  request.max_attempts = std::max<int64_t>(1, spec.contains("retries") ? spec["retries"].value("attempts", int64_t(3)) : 3);
+  request.max_attempts =
+      std::max<int64_t>(1, spec.contains("retries") ? spec["retries"].value("attempts", int64_t(3)) : 3);
   if (spec.contains("device")) request.target = spec["device"].get<std::string>();
   if (spec.contains("pool")) request.target = "pool:" + spec["pool"].get<std::string>();
   if (spec.value("kind", std::string("backup")) == "verify") {
@@ -738,10 +777,11 @@ catalog::JobRequest request_for(const catalog::Definition& def, const std::strin
 
 int run(const ServerConfig& config) {
   if (config.role != "standalone")
-    throw service::ServiceError("server role '" + config.role +
-                                    "' is not available in this release; only 'standalone' runs (central, managed and "
-                                    "offsite come with multi-server support)",
-                                service::kExitUsage);
+    throw service::ServiceError(
+        "server role '" + config.role +
+            "' is not available in this release; only 'standalone' runs (central, managed and "
+            "offsite come with multi-server support)",
+        service::kExitUsage);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

@@ -11,7 +11,8 @@ TEST(CliIncludes, OnlyMatchingFilesAreBackedUpAndExcludesStillWin) {
   write_file(data / "deep" / "er" / "b.txt", "b");
   write_file(data / "deep" / "skip.bin", "no");
   write_file(data / "tmp" / "c.txt", "excluded");
-  auto r = run_strongbox({"--site", site.string(), "backup", data.string(), "--include", "*.txt", "--exclude", "tmp/"});
+  auto r = run_strongbox(
+      {"--site", site.string(), "backup", data.string(), "--include", "*.txt", "--exclude", "tmp/"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto restored = dir / "r";
   r = run_strongbox({"--site", site.string(), "restore", "--to", restored.string()});

@@ -29,8 +29,8 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::start() {
   ASSERT_LE(pid_, 0) << "server already running";
-  std::vector<std::string> args = {strongbox_binary().string(), "--site", site_.string(), "server", "--config",
-                                   config_.string()};
+  std::vector<std::string> args = {
+      strongbox_binary().string(), "--site", site_.string(), "server", "--config", config_.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -68,7 +68,8 @@ void ServerProcess::stop() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "server exit status " << status << "\n" << log();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "server exit status " << status << "\n"
+                                                             << log();
 }
 
 void ServerProcess::kill9() {
@@ -79,18 +80,21 @@ void ServerProcess::kill9() {
   pid_ = -1;
 }
 
-std::string ServerProcess::log() const { return read_file(site_.parent_path() / "server.out"); }
+std::string ServerProcess::log() const {
+  return read_file(site_.parent_path() / "server.out");
+}
 
 fs::path write_server_config(const TempDir& dir, const fs::path& site, const json& extra) {
-  json config = {{"site", site.string()},     {"time_zone", "UTC"},      {"tick", "1s"},
-                 {"late_grace", "2m"},        {"expire_every", "never"}, {"device_check", "1m"}};
+  json config = {{"site", site.string()}, {"time_zone", "UTC"},      {"tick", "1s"},
+                 {"late_grace", "2m"},    {"expire_every", "never"}, {"device_check", "1m"}};
   for (const auto& [k, v] : extra.items()) config[k] = v;
   fs::path file = dir / "server.json";
   write_file(file, config.dump(2));
   return file;
 }
 
-void apply_document(const TempDir& dir, const fs::path& site, const json& document, const std::vector<std::string>& env) {
+void apply_document(const TempDir& dir, const fs::path& site, const json& document,
+                    const std::vector<std::string>& env) {
   fs::path file = dir / "definitions.json";
   write_file(file, document.dump(2));
   auto r = run_strongbox({"--site", site.string(), "apply", file.string()}, env);
@@ -122,8 +126,10 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::seconds timeout)
 
 bool queue_idle(const fs::path& site) {
   for (const auto& j : list_jobs(site))
-    if (j["state"] == "queued" && !j["paused"].get<bool>()) return false;
-    else if (j["state"] == "running") return false;
+    if (j["state"] == "queued" && !j["paused"].get<bool>())
+      return false;
+    else if (j["state"] == "running")
+      return false;
   return true;
 }
 
@@ -139,7 +145,8 @@ void write_random_file(const fs::path& path, size_t bytes) {
       state ^= state << 17;
       word = state;
     }
-    out.write(reinterpret_cast<const char*>(block.data()), std::streamsize(std::min(bytes - written, block.size() * 8)));
+    out.write(reinterpret_cast<const char*>(block.data()),
+              std::streamsize(std::min(bytes - written, block.size() * 8)));
   }
 }
 

@@ -2,14 +2,14 @@
 // the queue. Shared by the server's end-to-end tests.
 #pragma once
 
-#include "harness.hpp"
-
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "harness.hpp"
 
 namespace sbx::test {
 
@@ -31,8 +31,8 @@ class ServerProcess {
       : site_(std::move(site)), config_(std::move(config)), env_(std::move(env)) {}
   ~ServerProcess();
   void start();
-  void stop();    // SIGTERM and wait
-  void kill9();   // SIGKILL and wait
+  void stop();   // SIGTERM and wait
+  void kill9();  // SIGKILL and wait
   bool running() const { return pid_ > 0; }
   std::string log() const;  // what the server printed
 
@@ -43,7 +43,8 @@ class ServerProcess {
   int starts_ = 0;
 };
 
-// Writes a server config for the site (UTC, fast ticks, no automatic retention unless asked) and returns its path.
+// Writes a server config for the site (UTC, fast ticks, no automatic retention unless asked) and returns its
+// path.
 std::filesystem::path write_server_config(const TempDir& dir, const std::filesystem::path& site,
                                           const nlohmann::json& extra = nlohmann::json::object());
 
@@ -51,7 +52,8 @@ std::filesystem::path write_server_config(const TempDir& dir, const std::filesys
 void apply_document(const TempDir& dir, const std::filesystem::path& site, const nlohmann::json& document,
                     const std::vector<std::string>& env = {});
 
-std::vector<nlohmann::json> list_jobs(const std::filesystem::path& site, const std::vector<std::string>& env = {});
+std::vector<nlohmann::json> list_jobs(const std::filesystem::path& site,
+                                      const std::vector<std::string>& env = {});
 std::vector<nlohmann::json> list_alerts(const std::filesystem::path& site);
 // Polls until pred holds (true) or the timeout passes (false).
 bool wait_until(const std::function<bool()>& pred, std::chrono::seconds timeout = std::chrono::seconds(60));

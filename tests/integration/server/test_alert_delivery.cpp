@@ -1,6 +1,4 @@
 // Alerts the server raises reach the configured command and webhook.
-#include "server_harness.hpp"
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +6,8 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -85,23 +85,29 @@ TEST(ServerAlerts, AMissedJobIsDeliveredToTheCommandAndTheWebhook) {
   auto data = dir / "data";
   write_file(data / "a", "a");
   apply_document(dir, site,
-                 {{"definitions", {{"nightly", {{"sources", {data.string()}}, {"device", "disk1"},
-                                                {"schedules", {{{"when", "daily 22:00"}, {"window", "1h"}}}}}}}}},
+                 {{"definitions",
+                   {{"nightly",
+                     {{"sources", {data.string()}},
+                      {"device", "disk1"},
+                      {"schedules", {{{"when", "daily 22:00"}, {"window", "1h"}}}}}}}}},
                  {clock.env()});
   auto received = dir / "received.jsonl";
-  write_file(dir / "on-alert.sh", "#!/bin/sh\ncat >> '" + received.string() + "'\necho >> '" + received.string() +
-                                       "'\necho \"$STRONGBOX_ALERT_SEVERITY\" >> '" + received.string() + "'\n");
+  write_file(dir / "on-alert.sh", "#!/bin/sh\ncat >> '" + received.string() + "'\necho >> '" +
+                                      received.string() + "'\necho \"$STRONGBOX_ALERT_SEVERITY\" >> '" +
+                                      received.string() + "'\n");
   std::filesystem::permissions(dir / "on-alert.sh", std::filesystem::perms::owner_all);
   Hook hook;
-  ServerProcess server(site,
-                       write_server_config(dir, site,
-                                           {{"alerts", {{"command", {(dir / "on-alert.sh").string()}}, {"webhook", hook.url()}}}}),
-                       {clock.env()});
+  ServerProcess server(
+      site,
+      write_server_config(
+          dir, site, {{"alerts", {{"command", {(dir / "on-alert.sh").string()}}, {"webhook", hook.url()}}}}),
+      {clock.env()});
   server.start();
   server.stop();
   clock.set("2026-11-23T00:00:00Z");  // the server was down over the whole window
   server.start();
-  ASSERT_TRUE(wait_until([&] { return read_file(received).find("missed") != std::string::npos; })) << server.log();
+  ASSERT_TRUE(wait_until([&] { return read_file(received).find("missed") != std::string::npos; }))
+      << server.log();
   ASSERT_TRUE(wait_until([&] { return hook.bodies().find("missed") != std::string::npos; })) << server.log();
   server.stop();
   EXPECT_NE(read_file(received).find("error"), std::string::npos);  // the severity reached the environment

@@ -1,7 +1,7 @@
 // Pause, resume and cancel through the server, for queued and running jobs.
-#include "server_harness.hpp"
-
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -9,7 +9,8 @@ using nlohmann::json;
 namespace {
 
 json show(const std::filesystem::path& site, int64_t id) {
-  auto lines = run_strongbox({"--site", site.string(), "--json", "jobs", "show", std::to_string(id)}).json_lines();
+  auto lines =
+      run_strongbox({"--site", site.string(), "--json", "jobs", "show", std::to_string(id)}).json_lines();
   return lines.empty() ? json() : lines[0];
 }
 
@@ -24,10 +25,15 @@ struct Fixture {
     auto data = dir / "data";
     write_random_file(data / "big", big_bytes);
     apply_document(dir, site,
-                   {{"definitions", {{"docs", {{"sources", {data.string()}}, {"device", "disk1"}, {"retries", {{"attempts", 1}}},
-                                               {"schedules", {{{"when", "daily 22:00"}}}}}}}}},
+                   {{"definitions",
+                     {{"docs",
+                       {{"sources", {data.string()}},
+                        {"device", "disk1"},
+                        {"retries", {{"attempts", 1}}},
+                        {"schedules", {{{"when", "daily 22:00"}}}}}}}}},
                    {clock.env()});
-    server = std::make_unique<ServerProcess>(site, write_server_config(dir, site), std::vector<std::string>{clock.env()});
+    server = std::make_unique<ServerProcess>(site, write_server_config(dir, site),
+                                             std::vector<std::string>{clock.env()});
     server->start();
   }
   int64_t running_job() {
@@ -74,7 +80,8 @@ TEST(ServerControl, CancelStopsARunningJobAndLeavesNoSet) {
   ASSERT_TRUE(wait_until([&] { return show(f.site, id)["state"] == "cancelled"; })) << f.server->log();
   f.server->stop();
   EXPECT_TRUE(run_strongbox({"--site", f.site.string(), "--json", "sets", "list"}).json_lines().empty());
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(f.site / "devices" / "disk1" / "sets"))
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(f.site / "devices" / "disk1" / "sets"))
     EXPECT_FALSE(entry.is_regular_file()) << "left behind: " << entry.path();
   auto finished = run_strongbox({"--site", f.site.string(), "jobs", "cancel", std::to_string(id)});
   EXPECT_EQ(finished.exit_code, 2);
@@ -86,8 +93,10 @@ TEST(ServerControl, QueuedJobsPauseResumeAndCancelWithoutAServer) {
   f.clock.set("2026-11-22T21:00:00Z");
   auto data = f.dir / "data";
   write_file(data / "a", "a");
-  apply_document(f.dir, f.site,
-                 {{"definitions", {{"docs", {{"sources", {data.string()}}, {"device", "disk1"}, {"schedules", json::array()}}}}}});
+  apply_document(
+      f.dir, f.site,
+      {{"definitions",
+        {{"docs", {{"sources", {data.string()}}, {"device", "disk1"}, {"schedules", json::array()}}}}}});
   auto start = [&] {
     auto r = run_strongbox({"--site", f.site.string(), "--json", "jobs", "start", "docs"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -99,7 +108,8 @@ TEST(ServerControl, QueuedJobsPauseResumeAndCancelWithoutAServer) {
   ASSERT_EQ(run_strongbox({"--site", f.site.string(), "jobs", "cancel", std::to_string(b)}).exit_code, 0);
   EXPECT_EQ(show(f.site, b)["state"], "cancelled");
   // A server started now leaves the paused job alone until it is resumed.
-  f.server = std::make_unique<ServerProcess>(f.site, write_server_config(f.dir, f.site), std::vector<std::string>{f.clock.env()});
+  f.server = std::make_unique<ServerProcess>(f.site, write_server_config(f.dir, f.site),
+                                             std::vector<std::string>{f.clock.env()});
   f.server->start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(show(f.site, a)["state"], "queued");

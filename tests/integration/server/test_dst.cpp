@@ -1,9 +1,10 @@
-// Daylight-saving changes under the server (Europe/Berlin): a fixed time of day fires once, after the gap when
-// it does not exist and at the first occurrence when it exists twice; an hourly schedule follows the real clock.
-#include "server_harness.hpp"
-
+// Daylight-saving changes under the server (Europe/Berlin): a fixed time of day fires once, after the gap
+// when it does not exist and at the first occurrence when it exists twice; an hourly schedule follows the
+// real clock.
 #include <set>
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -40,8 +41,9 @@ std::multiset<std::string> run_day(const std::string& start, const std::vector<s
 
 TEST(ServerDst, SpringForwardFixedTimeRunsAfterTheGapAndHourlySkipsIt) {
   // 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00Z). Local 02:30 does not exist.
-  auto fired = run_day("2026-03-28T23:00:00Z", {"2026-03-28T23:30:30Z", "2026-03-29T00:30:30Z", "2026-03-29T01:00:30Z",
-                                                "2026-03-29T01:30:30Z", "2026-03-29T02:30:30Z"});
+  auto fired =
+      run_day("2026-03-28T23:00:00Z", {"2026-03-28T23:30:30Z", "2026-03-29T00:30:30Z", "2026-03-29T01:00:30Z",
+                                       "2026-03-29T01:30:30Z", "2026-03-29T02:30:30Z"});
   std::multiset<std::string> want = {"daily 2026-03-29T01:00:00Z",   // 03:00 CEST, the end of the gap
                                      "hourly 2026-03-28T23:30:00Z",  // 00:30 CET
                                      "hourly 2026-03-29T00:30:00Z",  // 01:30 CET
@@ -52,8 +54,8 @@ TEST(ServerDst, SpringForwardFixedTimeRunsAfterTheGapAndHourlySkipsIt) {
 
 TEST(ServerDst, FallBackFixedTimeRunsOnceAndHourlyRunsTwiceInTheRepeatedHour) {
   // 2026-10-25: 03:00 CEST falls back to 02:00 CET (01:00Z). Local 02:30 happens twice.
-  auto fired = run_day("2026-10-24T23:00:00Z", {"2026-10-24T23:30:30Z", "2026-10-25T00:30:30Z", "2026-10-25T01:30:30Z",
-                                                "2026-10-25T02:30:30Z"});
+  auto fired = run_day("2026-10-24T23:00:00Z", {"2026-10-24T23:30:30Z", "2026-10-25T00:30:30Z",
+                                                "2026-10-25T01:30:30Z", "2026-10-25T02:30:30Z"});
   std::multiset<std::string> want = {"daily 2026-10-25T00:30:00Z",   // the first 02:30 (CEST)
                                      "hourly 2026-10-24T23:30:00Z",  // 01:30 CEST
                                      "hourly 2026-10-25T00:30:00Z",  // 02:30 CEST

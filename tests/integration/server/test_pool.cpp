@@ -1,9 +1,9 @@
 // Device pools under the server: an offline member is passed over, a busy member hands the next job to the
 // next member, and the job never waits while a member is free.
-#include "server_harness.hpp"
-
 #include <set>
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -11,7 +11,8 @@ using nlohmann::json;
 namespace {
 
 void add_disk(const std::filesystem::path& site, const std::string& name, const std::filesystem::path& path) {
-  auto r = run_strongbox({"--site", site.string(), "devices", "add", name, "--type", "disk", "--path", path.string()});
+  auto r = run_strongbox(
+      {"--site", site.string(), "devices", "add", name, "--type", "disk", "--path", path.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -28,9 +29,11 @@ TEST(ServerPool, AnOfflineMemberIsPassedOverAndAlerted) {
   add_disk(site, "disk-b", dir / "mount-b" / "store");
   auto data = dir / "data";
   write_file(data / "f", "pool data");
-  json document = {{"pools", {{"fast", {{"type", "disk"}, {"devices", {"disk-a", "disk-b"}}}}}},
-                   {"definitions",
-                    {{"docs", {{"sources", {data.string()}}, {"pool", "fast"}, {"schedules", {{{"when", "daily 22:00"}}}}}}}}};
+  json document = {
+      {"pools", {{"fast", {{"type", "disk"}, {"devices", {"disk-a", "disk-b"}}}}}},
+      {"definitions",
+       {{"docs",
+         {{"sources", {data.string()}}, {"pool", "fast"}, {"schedules", {{{"when", "daily 22:00"}}}}}}}}};
   apply_document(dir, site, document, {clock.env()});
   // disk-a's file system goes away, as an unmounted USB disk would.
   std::filesystem::rename(dir / "mount-a", dir / "mount-a.gone");
@@ -63,7 +66,8 @@ TEST(ServerPool, JobsFiringTogetherSpreadOverFreeMembers) {
     write_file(data / "f", std::string(2 << 20, name[0]));
     defs[name] = {{"sources", {data.string()}}, {"pool", "fast"}, {"schedules", {{{"when", "daily 22:00"}}}}};
   }
-  json document = {{"pools", {{"fast", {{"type", "disk"}, {"devices", {"disk-a", "disk-b"}}}}}}, {"definitions", defs}};
+  json document = {{"pools", {{"fast", {{"type", "disk"}, {"devices", {"disk-a", "disk-b"}}}}}},
+                   {"definitions", defs}};
   apply_document(dir, site, document, {clock.env()});
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
   server.start();

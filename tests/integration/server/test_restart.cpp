@@ -1,8 +1,8 @@
-// kill -9 of the server in the middle of a job: the job process dies with it; at restart the job is failed with
-// its cause, its unfinished set is gone, a retry runs, and the job that was still queued runs too.
-#include "server_harness.hpp"
-
+// kill -9 of the server in the middle of a job: the job process dies with it; at restart the job is failed
+// with its cause, its unfinished set is gone, a retry runs, and the job that was still queued runs too.
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -19,7 +19,8 @@ TEST(ServerRestart, KilledMidJobLosesNoQueuedJobAndFailsTheInterruptedOneWithIts
       write_random_file(data / "f", 256u << 20);
     else
       write_file(data / "f", "small");
-    defs[name] = {{"sources", {data.string()}}, {"device", "disk1"},
+    defs[name] = {{"sources", {data.string()}},
+                  {"device", "disk1"},
                   {"priority", std::string(name) == "big" ? 90 : 10},
                   {"retries", {{"attempts", 2}, {"backoff", "10m"}}},
                   {"schedules", {{{"when", "daily 22:00"}}}}};
@@ -59,8 +60,10 @@ TEST(ServerRestart, KilledMidJobLosesNoQueuedJobAndFailsTheInterruptedOneWithIts
     auto show = run_strongbox({"--site", site.string(), "--json", "jobs", "show", std::to_string(big)});
     return show.json_lines().size() == 1 && show.json_lines()[0]["state"] == "failed";
   })) << server.log();
-  auto failed = run_strongbox({"--site", site.string(), "--json", "jobs", "show", std::to_string(big)}).json_lines()[0];
-  EXPECT_NE(failed["message"].get<std::string>().find("interrupted: the server stopped while it ran"), std::string::npos)
+  auto failed =
+      run_strongbox({"--site", site.string(), "--json", "jobs", "show", std::to_string(big)}).json_lines()[0];
+  EXPECT_NE(failed["message"].get<std::string>().find("interrupted: the server stopped while it ran"),
+            std::string::npos)
       << failed.dump();
   ASSERT_TRUE(wait_until([&] {
     for (const auto& j : list_jobs(site))

@@ -1,7 +1,7 @@
 // Retries with back-off: a failing job is retried after 10m, then 20m, then gives up with an alert.
-#include "server_harness.hpp"
-
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -14,9 +14,12 @@ TEST(ServerRetry, AFailingJobIsRetriedWithDoublingBackoffThenAlerted) {
   auto data = dir / "data";
   write_file(data / "a", "a");
   apply_document(dir, site,
-                 {{"definitions", {{"docs", {{"sources", {data.string()}}, {"device", "disk1"},
-                                             {"retries", {{"attempts", 3}, {"backoff", "10m"}}},
-                                             {"schedules", {{{"when", "daily 22:00"}}}}}}}}},
+                 {{"definitions",
+                   {{"docs",
+                     {{"sources", {data.string()}},
+                      {"device", "disk1"},
+                      {"retries", {{"attempts", 3}, {"backoff", "10m"}}},
+                      {"schedules", {{{"when", "daily 22:00"}}}}}}}}},
                  {clock.env()});
   std::filesystem::rename(data, dir / "data.gone");  // the source vanished: every attempt fails
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
@@ -27,7 +30,8 @@ TEST(ServerRetry, AFailingJobIsRetriedWithDoublingBackoffThenAlerted) {
     return jobs.size() == 2 && jobs[0]["state"] == "failed" && jobs[1]["state"] == "queued";
   })) << server.log();
   auto jobs = list_jobs(site);
-  EXPECT_NE(jobs[0]["message"].get<std::string>().find("does not exist"), std::string::npos) << jobs[0].dump();
+  EXPECT_NE(jobs[0]["message"].get<std::string>().find("does not exist"), std::string::npos)
+      << jobs[0].dump();
   EXPECT_EQ(jobs[1]["attempt"], 2);
   EXPECT_EQ(jobs[1]["retry_of"], jobs[0]["id"]);
   EXPECT_EQ(jobs[1]["not_before"], "2026-11-22T22:10:30Z");

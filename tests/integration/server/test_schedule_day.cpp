@@ -1,8 +1,8 @@
 // A simulated day under the server: every firing of two schedules runs once, at its time, with its method.
-#include "server_harness.hpp"
-
 #include <set>
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -28,8 +28,9 @@ TEST(ServerSchedule, ADayOfSchedulesRunsEveryFiringOnceWithItsMethod) {
                     {{"docs",
                       {{"sources", {data.string()}},
                        {"device", "disk1"},
-                       {"schedules", {{{"when", "every 4 hours"}, {"method", "incremental"}},
-                                      {{"when", "daily 22:00"}, {"method", "full"}}}}}}}}};
+                       {"schedules",
+                        {{{"when", "every 4 hours"}, {"method", "incremental"}},
+                         {{"when", "daily 22:00"}, {"method", "full"}}}}}}}}};
   apply_document(dir, site, document, {clock.env()});
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
   server.start();
@@ -43,7 +44,8 @@ TEST(ServerSchedule, ADayOfSchedulesRunsEveryFiringOnceWithItsMethod) {
     clock.set(stamp);
     if (hour % 4 == 0) ++expected;
     if (hour == 22) ++expected;
-    ASSERT_TRUE(wait_until([&] { return finished(list_jobs(site)) == expected; })) << "hour " << hour << "\n" << server.log();
+    ASSERT_TRUE(wait_until([&] { return finished(list_jobs(site)) == expected; })) << "hour " << hour << "\n"
+                                                                                   << server.log();
   }
   server.stop();
 
@@ -57,7 +59,7 @@ TEST(ServerSchedule, ADayOfSchedulesRunsEveryFiringOnceWithItsMethod) {
     seen.insert(j["scheduled"].get<std::string>() + " " + j["details"]["level"].get<std::string>());
   }
   // The first incremental has no full to build on and becomes one (the job's details say what was taken).
-  std::multiset<std::string> want = {"2026-11-22T04:00:00Z full", "2026-11-22T08:00:00Z incremental",
+  std::multiset<std::string> want = {"2026-11-22T04:00:00Z full",        "2026-11-22T08:00:00Z incremental",
                                      "2026-11-22T12:00:00Z incremental", "2026-11-22T16:00:00Z incremental",
                                      "2026-11-22T20:00:00Z incremental", "2026-11-22T22:00:00Z full",
                                      "2026-11-23T00:00:00Z incremental"};
@@ -77,15 +79,17 @@ TEST(ServerSchedule, ExcludedDatesAreSkipped) {
   clock.set("2026-12-23T12:00:00Z");
   auto data = dir / "data";
   write_file(data / "a.txt", "x");
-  json document = {{"definitions",
-                    {{"docs",
-                      {{"sources", {data.string()}},
-                       {"device", "disk1"},
-                       {"schedules", {{{"when", "daily 22:00"}, {"exclude_dates", {"2026-12-24..2026-12-25"}}}}}}}}}};
+  json document = {
+      {"definitions",
+       {{"docs",
+         {{"sources", {data.string()}},
+          {"device", "disk1"},
+          {"schedules", {{{"when", "daily 22:00"}, {"exclude_dates", {"2026-12-24..2026-12-25"}}}}}}}}}};
   apply_document(dir, site, document, {clock.env()});
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
   server.start();
-  for (const char* t : {"2026-12-23T22:00:30Z", "2026-12-24T22:00:30Z", "2026-12-25T22:00:30Z", "2026-12-26T22:00:30Z"}) {
+  for (const char* t :
+       {"2026-12-23T22:00:30Z", "2026-12-24T22:00:30Z", "2026-12-25T22:00:30Z", "2026-12-26T22:00:30Z"}) {
     clock.set(t);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     ASSERT_TRUE(wait_until([&] { return queue_idle(site); }));

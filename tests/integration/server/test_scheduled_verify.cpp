@@ -1,7 +1,7 @@
 // A scheduled verify job reads every set back; damage raises an alert naming the sets.
-#include "server_harness.hpp"
-
 #include <fstream>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -17,8 +17,12 @@ TEST(ServerVerify, AScheduledVerifyFindsDamageAndNamesTheSet) {
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   int64_t set_id = backup.json_lines().at(0)["set_id"];
   apply_document(dir, site,
-                 {{"definitions", {{"check", {{"kind", "verify"}, {"device", "disk1"}, {"retries", {{"attempts", 1}}},
-                                              {"schedules", {{{"when", "daily 06:00"}}}}}}}}},
+                 {{"definitions",
+                   {{"check",
+                     {{"kind", "verify"},
+                      {"device", "disk1"},
+                      {"retries", {{"attempts", 1}}},
+                      {"schedules", {{{"when", "daily 06:00"}}}}}}}}},
                  {clock.env()});
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
   server.start();
@@ -40,6 +44,7 @@ TEST(ServerVerify, AScheduledVerifyFindsDamageAndNamesTheSet) {
   server.stop();
   bool named = false;
   for (const auto& a : list_alerts(site))
-    named |= a["source"] == "verify" && a["message"].get<std::string>().find("sets " + std::to_string(set_id)) != std::string::npos;
+    named |= a["source"] == "verify" &&
+             a["message"].get<std::string>().find("sets " + std::to_string(set_id)) != std::string::npos;
   EXPECT_TRUE(named);
 }

@@ -1,8 +1,8 @@
-// Staging on one server: a backup to disk1 is copied to disk2 after its delay, inside its window; the original
-// expires once the copy exists (expire-after-copy) and restores then come from the copy.
-#include "server_harness.hpp"
-
+// Staging on one server: a backup to disk1 is copied to disk2 after its delay, inside its window; the
+// original expires once the copy exists (expire-after-copy) and restores then come from the copy.
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -31,8 +31,12 @@ TEST(ServerStaging, CopyAfterDelayInsideItsWindowThenExpireTheOriginalAndRestore
   json def = {{"sources", {data.string()}},
               {"device", "disk1"},
               {"expire_after_copy", true},
-              {"stages", {{{"name", "offsite"}, {"to", "disk2"}, {"after", "4h"}, {"window", "03:00-05:00"},
-                           {"retention", {{"days", 30}}}}}},
+              {"stages",
+               {{{"name", "offsite"},
+                 {"to", "disk2"},
+                 {"after", "4h"},
+                 {"window", "03:00-05:00"},
+                 {"retention", {{"days", 30}}}}}},
               {"schedules", {{{"when", "daily 22:00"}, {"method", "full"}}}}};
   apply_document(dir, site, {{"definitions", {{"docs", def}}}}, {clock.env()});
   ServerProcess server(site, write_server_config(dir, site, {{"expire_every", "1h"}}), {clock.env()});
@@ -68,12 +72,14 @@ TEST(ServerStaging, CopyAfterDelayInsideItsWindowThenExpireTheOriginalAndRestore
 
   // Restores by the original's id and by time come from the surviving copy.
   auto by_id = dir / "by-id";
-  auto r = run_strongbox({"--site", site.string(), "restore", "--set", std::to_string(original), "--to", by_id.string()});
+  auto r = run_strongbox(
+      {"--site", site.string(), "restore", "--set", std::to_string(original), "--to", by_id.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(diff_trees(snapshot(data), snapshot(by_id / data.relative_path())), "");
   auto by_time = dir / "by-time";
-  r = run_strongbox({"--site", site.string(), "restore", "--as-of", "2026-11-23T00:00:00Z", "--to", by_time.string()},
-                    {clock.env()});
+  r = run_strongbox(
+      {"--site", site.string(), "restore", "--as-of", "2026-11-23T00:00:00Z", "--to", by_time.string()},
+      {clock.env()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(diff_trees(snapshot(data), snapshot(by_time / data.relative_path())), "");
   auto verify = run_strongbox({"--site", site.string(), "verify"});

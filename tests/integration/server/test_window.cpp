@@ -1,8 +1,8 @@
 // Backup windows and catch-up: a job not started inside its window is missed and alerted, never run late.
-#include "server_harness.hpp"
-
 #include <map>
 #include <thread>
+
+#include "server_harness.hpp"
 
 using namespace sbx::test;
 using nlohmann::json;
@@ -28,8 +28,10 @@ TEST(ServerWindow, AJobWaitingForItsDeviceIsMissedWhenTheWindowCloses) {
   clock.set("2026-11-22T21:00:00Z");
   auto data = dir / "data";
   write_file(data / "a", "a");
-  apply_document(dir, site, {{"definitions", {{"nightly", definition(data, {{"when", "daily 22:00"}, {"window", "1h"}})}}}},
-                 {clock.env()});
+  apply_document(
+      dir, site,
+      {{"definitions", {{"nightly", definition(data, {{"when", "daily 22:00"}, {"window", "1h"}})}}}},
+      {clock.env()});
   auto r = run_strongbox({"--site", site.string(), "devices", "set", "disk1", "--disable"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
@@ -51,7 +53,8 @@ TEST(ServerWindow, AJobWaitingForItsDeviceIsMissedWhenTheWindowCloses) {
   ASSERT_TRUE(wait_until([&] { return list_jobs(site)[0]["state"] == "missed"; })) << server.log();
   auto job = list_jobs(site)[0];
   EXPECT_NE(job["message"].get<std::string>().find("window closed"), std::string::npos) << job.dump();
-  EXPECT_NE(job["message"].get<std::string>().find("device disk1 is disabled"), std::string::npos) << job.dump();
+  EXPECT_NE(job["message"].get<std::string>().find("device disk1 is disabled"), std::string::npos)
+      << job.dump();
   EXPECT_TRUE(has_alert_containing(site, "missed"));
   // Re-enabling the device later does not run the missed job.
   run_strongbox({"--site", site.string(), "devices", "set", "disk1", "--enable"});
@@ -83,7 +86,8 @@ TEST(ServerWindow, CatchUpAfterTheServerWasDownFollowsEachScheduleRule) {
   // Down from 20:30 to 23:30: the 22:00 firings and the hourly 21:00-23:00 ones passed unseen.
   clock.set("2026-11-22T23:30:00Z");
   server.start();
-  ASSERT_TRUE(wait_until([&] { return list_jobs(site).size() >= before + 6 && queue_idle(site); })) << server.log();
+  ASSERT_TRUE(wait_until([&] { return list_jobs(site).size() >= before + 6 && queue_idle(site); }))
+      << server.log();
   server.stop();
   auto jobs = list_jobs(site);
   std::map<std::string, std::vector<std::string>> states;

@@ -15,7 +15,8 @@ TEST(CatalogAlertDelivery, ASubjectHasOneActiveAlertUntilCleared) {
   int64_t later = c->raise_alert("error", "device", "disk1 is 99% full", "device:disk1:full");
   EXPECT_NE(later, first);
   // Without a subject every alert is its own.
-  EXPECT_NE(c->raise_alert("error", "backup", "job 1 failed"), c->raise_alert("error", "backup", "job 1 failed"));
+  EXPECT_NE(c->raise_alert("error", "backup", "job 1 failed"),
+            c->raise_alert("error", "backup", "job 1 failed"));
   c->clear_alert_subject("no-such-subject");
 }
 

@@ -13,12 +13,14 @@ TEST(CatalogMigrationV2, AFoundationCatalogMigratesAndKeepsItsRows) {
     detail::Database db(file, true);
     detail::migrate_schema(db, {detail::migrations()[0]});
   }
-  run_sql(file,
-          "INSERT INTO devices (id, name, type, settings, created_ns) VALUES (1, 'disk1', 'disk', '{}', 1);"
-          "INSERT INTO jobs (id, kind, state, created_ns, started_ns, finished_ns) VALUES (1, 'backup', 'succeeded', 1, 1, 2);"
-          "INSERT INTO backup_sets (id, job_id, device_id, store_name, level, series, sources, state, started_ns)"
-          " VALUES (1, 1, 1, 'set-1', 'full', X'66', '[\"/x\"]', 'complete', 1);"
-          "INSERT INTO alerts (time_ns, severity, source, message) VALUES (1, 'error', 'backup', 'old');");
+  run_sql(
+      file,
+      "INSERT INTO devices (id, name, type, settings, created_ns) VALUES (1, 'disk1', 'disk', '{}', 1);"
+      "INSERT INTO jobs (id, kind, state, created_ns, started_ns, finished_ns) VALUES (1, 'backup', "
+      "'succeeded', 1, 1, 2);"
+      "INSERT INTO backup_sets (id, job_id, device_id, store_name, level, series, sources, state, started_ns)"
+      " VALUES (1, 1, 1, 'set-1', 'full', X'66', '[\"/x\"]', 'complete', 1);"
+      "INSERT INTO alerts (time_ns, severity, source, message) VALUES (1, 'error', 'backup', 'old');");
   ASSERT_EQ(query_int(file, "PRAGMA user_version"), 1);
   auto c = Catalog::open(file, Catalog::Mode::open_existing);
   EXPECT_EQ(c->schema_version(), Catalog::latest_schema_version());

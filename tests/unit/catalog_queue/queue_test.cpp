@@ -5,7 +5,9 @@ using namespace sbx::catalog::testing;
 
 namespace {
 
-std::unique_ptr<Catalog> fresh(const TempDir& dir) { return Catalog::open(dir.path() / "catalog.db", Catalog::Mode::create); }
+std::unique_ptr<Catalog> fresh(const TempDir& dir) {
+  return Catalog::open(dir.path() / "catalog.db", Catalog::Mode::create);
+}
 
 JobRequest request(const std::string& kind, int64_t priority, int64_t not_before = 0) {
   JobRequest r;
