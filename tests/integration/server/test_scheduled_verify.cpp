@@ -6,6 +6,16 @@
 using namespace sbx::test;
 using nlohmann::json;
 
+namespace {
+
+size_t verify_jobs(const std::filesystem::path& site, const std::string& state) {
+  size_t n = 0;
+  for (const auto& j : list_jobs(site)) n += j["kind"] == "verify" && j["state"] == state ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
 TEST(ServerVerify, AScheduledVerifyFindsDamageAndNamesTheSet) {
   TempDir dir;
   auto site = init_site(dir);
@@ -27,7 +37,7 @@ TEST(ServerVerify, AScheduledVerifyFindsDamageAndNamesTheSet) {
   ServerProcess server(site, write_server_config(dir, site), {clock.env()});
   server.start();
   clock.set("2026-11-23T06:00:30Z");
-  ASSERT_TRUE(wait_until([&] { return count_state(list_jobs(site), "succeeded") == 1; })) << server.log();
+  ASSERT_TRUE(wait_until([&] { return verify_jobs(site, "succeeded") == 1; })) << server.log();
 
   // Flip a byte in the middle of the set's file.
   std::filesystem::path set_file;
@@ -40,7 +50,7 @@ TEST(ServerVerify, AScheduledVerifyFindsDamageAndNamesTheSet) {
     f.put('\x5a' ^ 0x33);
   }
   clock.set("2026-11-24T06:00:30Z");
-  ASSERT_TRUE(wait_until([&] { return count_state(list_jobs(site), "failed") == 1; })) << server.log();
+  ASSERT_TRUE(wait_until([&] { return verify_jobs(site, "failed") == 1; })) << server.log();
   server.stop();
   bool named = false;
   for (const auto& a : list_alerts(site))
