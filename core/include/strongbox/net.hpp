@@ -1,13 +1,12 @@
 // Messages on transport byte streams: [u32 LE length of type+payload][u8 type][payload].
 #pragma once
 
-#include <strongbox/plugins.hpp>
-#include <strongbox/sdk/entry.hpp>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <strongbox/plugins.hpp>
+#include <strongbox/sdk/entry.hpp>
 
 namespace sbx::net {
 
@@ -25,6 +24,13 @@ enum class FrameType : uint8_t {
   warning = 6,    // JSON: {"path": base64, "message": "..."}
   done = 7,       // JSON: summary
   error = 8,      // JSON: {"message": "..."}
+  // Optimized duplication between dedup devices of one domain (jobs/chunk_copier.cpp):
+  chunk_query = 9,     // chunk ids, 32 bytes each; answered by chunk_missing
+  chunk_missing = 10,  // one byte per id asked: 1 when the receiver lacks it
+  chunk = 11,          // a chunk id (32 bytes) and the chunk as stored
+  chunk_flush = 12,    // make received chunks durable; answered by chunk_ack
+  chunk_ack = 13,      // JSON: {"received": N} chunks received since the previous ack
+  set_manifest = 14,   // name length (4, LE), set name, the set's stored manifest; answered by done
 };
 
 constexpr uint32_t kProtocolVersion = 1;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -67,6 +68,9 @@ class StorageWriter {
   void write_entry(const sbx_entry& entry);
   void write_data(std::string_view data);
   std::string end_entry();  // the entry's locator bytes, at most SBX_LOCATOR_MAX
+  // Dedup devices: the set also holds the entry at source_locator of another set of this device; no data
+  // moves. Returns the entry's locator in this set.
+  std::string link_entry(std::string_view source_locator);
   // Makes the set durable and visible. The writer is spent afterwards, whether or not this succeeded.
   sbx_set_stats commit();
 
@@ -98,6 +102,32 @@ class StorageReader {
   std::string set_name_;
 };
 
+// A dedup device receiving a set from a device of its domain; chunks it reported present or received stay
+// safe from garbage collection until it is destroyed.
+class StorageReceiver {
+ public:
+  StorageReceiver(const StorageReceiver&) = delete;
+  StorageReceiver& operator=(const StorageReceiver&) = delete;
+  ~StorageReceiver();
+
+  // One flag per id: true when the device lacks that chunk.
+  std::vector<bool> missing_chunks(const std::vector<std::string>& ids);
+  void receive_chunk(std::string_view chunk_id, std::string_view stored);
+  void flush_received();  // chunks received so far are durable afterwards
+  void receive_set(std::string_view set_name, std::string_view manifest);
+
+ private:
+  friend class StorageDevice;
+  StorageReceiver(std::shared_ptr<detail::DeviceHandle> device, sbx_storage_receiver* receiver);
+  std::shared_ptr<detail::DeviceHandle> device_;
+  sbx_storage_receiver* receiver_;
+};
+
+struct ChunkRef {
+  std::string id;  // SBX_CHUNK_ID_BYTES raw bytes
+  uint64_t stored_bytes = 0;
+};
+
 class StorageDevice {
  public:
   StorageDevice(const StorageDevice&) = delete;
@@ -110,6 +140,19 @@ class StorageDevice {
   std::unique_ptr<StorageReader> open_set(std::string_view name);
   void delete_set(std::string_view name);  // PluginError(SBX_ERR_UNSUPPORTED) without SBX_CAP_DELETE
   std::vector<std::string> list_sets();
+
+  // Dedup devices (SBX_CAP_DEDUP); the calls below fail with SBX_ERR_UNSUPPORTED on other devices.
+  bool deduplicates() const;
+  sbx_dedup_info dedup_info();
+  std::vector<ChunkRef> set_chunks(std::string_view set_name);
+  std::string read_chunk(std::string_view chunk_id);
+  std::string read_manifest(std::string_view set_name);
+  std::unique_ptr<StorageReceiver> begin_receive();
+  sbx_gc_stats collect_garbage(const std::vector<std::string>& live_sets, bool dry_run);
+  // locator and path are empty for damage that is not within one entry; path is raw bytes.
+  using DamageFn = std::function<void(const std::string& set_name, const std::string& locator,
+                                      const std::string& path, const std::string& problem)>;
+  sbx_verify_stats verify_device(const sbx_verify_options& options, const DamageFn& damage);
 
  private:
   friend class Registry;

@@ -1,19 +1,17 @@
 // The service layer: every verb the CLI (and later the server and web console) offers, implemented once.
 #pragma once
 
-#include <strongbox/catalog.hpp>
-#include <strongbox/plugins.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <strongbox/catalog.hpp>
+#include <strongbox/plugins.hpp>
 #include <vector>
 
 namespace sbx::service {
@@ -79,6 +77,7 @@ struct SynthesizeResult {
   uint64_t entries = 0;
   uint64_t bytes = 0;
   uint64_t stored_bytes = 0;
+  uint64_t linked = 0;  // entries a dedup device linked: no data read or written for them
   double seconds = 0;
   nlohmann::json to_json() const;
 };
@@ -100,6 +99,10 @@ struct DuplicateResult {
   uint64_t entries = 0;
   uint64_t bytes = 0;
   uint64_t stored_bytes = 0;
+  bool optimized = false;     // chunks moved between dedup devices of one domain, only the missing ones
+  uint64_t chunks_total = 0;  // optimized: chunks the set needs
+  uint64_t chunks_sent = 0;   // optimized: chunks the target lacked
+  uint64_t bytes_sent = 0;    // bytes that crossed the transport (all data bytes when not optimized)
   double seconds = 0;
   nlohmann::json to_json() const;
 };
@@ -149,6 +152,10 @@ struct VerifyResult {
   uint64_t sets = 0;
   uint64_t entries = 0;
   uint64_t bytes = 0;
+  // Dedup device checks (verify --device on a dedup device).
+  uint64_t chunks_checked = 0;
+  uint64_t chunks_read = 0;
+  uint64_t damaged_chunks = 0;
   std::vector<Damage> damage;
   double seconds = 0;
   nlohmann::json to_json() const;
@@ -167,6 +174,41 @@ struct ExpireResult {
   std::vector<ExpireDecisionView> decisions;
   std::vector<std::string> errors;  // policy failures (retention then failed closed)
   uint64_t expired = 0;
+  nlohmann::json to_json() const;
+};
+
+// What gc did (or, with dry_run, would do) on one dedup device.
+struct GcDeviceResult {
+  std::string device;
+  uint64_t sets_marked = 0;   // live sets whose chunks were kept
+  uint64_t sets_unknown = 0;  // sets on the device the catalog does not know: kept, never deleted by gc
+  uint64_t chunks_live = 0;
+  uint64_t chunks_freed = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t packs_deleted = 0;
+  uint64_t packs_rewritten = 0;
+  uint64_t bytes_after = 0;
+  std::string error;  // set when gc stopped on this device
+};
+
+struct GcResult {
+  int64_t job_id = 0;
+  bool dry_run = false;
+  std::vector<GcDeviceResult> devices;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+struct TransferResult {
+  int64_t job_id = 0;
+  std::string direction;  // export | import
+  std::string dir;
+  std::string device;         // the device the sets left (export) or entered (import)
+  std::vector<int64_t> sets;  // exported set ids, or the ids of the imported sets on this site
+  uint64_t chunks_total = 0;  // chunks the sets need
+  uint64_t chunks_sent = 0;   // chunks the receiving side lacked
+  uint64_t bytes_sent = 0;
+  double seconds = 0;
   nlohmann::json to_json() const;
 };
 
@@ -206,11 +248,24 @@ class Site {
   BackupResult backup(const BackupRequest& request, const ProgressFn& progress);
   RestoreResult restore(const RestoreRequest& request, const ProgressFn& progress);
   VerifyResult verify(std::optional<int64_t> set_id, const ProgressFn& progress, const JobBinding& job = {});
-  // Verify every complete set on one device.
-  VerifyResult verify_device(const std::string& device, const ProgressFn& progress, const JobBinding& job = {});
+  // Verify one device. A dedup device checks its own structure and, with read_data_percent > 0, decrypts and
+  // rehashes that share of its chunks, naming the sets and files each damaged chunk breaks; other devices
+  // read every complete set back (read_data_percent must then be unset).
+  VerifyResult verify_device(const std::string& device, const ProgressFn& progress,
+                             const JobBinding& job = {},
+                             std::optional<uint32_t> read_data_percent = std::nullopt);
   SynthesizeResult synthesize(const SynthesizeRequest& request, const ProgressFn& progress);
   DuplicateResult duplicate(const DuplicateRequest& request, const ProgressFn& progress);
   ExpireResult expire(bool dry_run, int64_t now_ns, const JobBinding& job = {});
+  // Transfer drives: sets of a dedup device to a removable directory, and from one into a dedup device of the
+  // same domain (key_file: the admin key that opens the drive's store, default the device's own).
+  TransferResult transfer_export(const std::vector<int64_t>& set_ids, const std::string& dir,
+                                 const ProgressFn& progress);
+  TransferResult transfer_import(const std::string& dir, const std::string& device,
+                                 const std::string& key_file, const ProgressFn& progress);
+  // Reclaims the space of expired sets on dedup devices (every one, or the one named): mark and sweep from
+  // the catalog's live sets, beside running backups.
+  GcResult collect_garbage(const std::string& device, bool dry_run, const JobBinding& job = {});
   // Copy retention: expires complete copies whose own retention (retain_until_ns) passed, and sets whose
   // planned copies (stages with {"until_copied": true} copying from them) are all done. Legal hold and
   // dependents are respected (such a set is kept, with the reason). Records an 'expire' job when it acts.
@@ -221,8 +276,8 @@ class Site {
   // Sets that make up the tree as of a set: the set and the chain of bases it depends on, oldest first.
   std::vector<catalog::BackupSet> chain_of(const catalog::BackupSet& set);
 
-  // Takes the site lock: shared (jobs run meanwhile) or exclusive (nothing else runs); ServiceError(kExitLocked)
-  // when it is taken the other way. The server holds it shared for its lifetime.
+  // Takes the site lock: shared (jobs run meanwhile) or exclusive (nothing else runs);
+  // ServiceError(kExitLocked) when it is taken the other way. The server holds it shared for its lifetime.
   std::unique_ptr<SiteHold> hold(bool exclusive);
   // The job a verb records itself under: the bound one (already running) or a new one.
   int64_t begin_job(const std::string& kind, const nlohmann::json& details, const JobBinding& binding);
@@ -234,13 +289,16 @@ class Site {
   void discard_interrupted_sets();
   void sweep_orphans();
   void sweep_orphans_if_idle();
+  VerifyResult verify_dedup_device(const catalog::Device& device_row, plugins::StorageDevice& device,
+                                   uint32_t read_data_percent, const JobBinding& job);
+  void record_verify_outcome(const VerifyResult& result);  // alert, job log, job end
   VerifyResult verify_sets(const std::vector<catalog::BackupSet>& sets, const nlohmann::json& details,
                            const ProgressFn& progress, const JobBinding& job);
 
  public:
   // When no job holds the site (the exclusive lock is free), every job still marked running was interrupted:
-  // marks it failed with the cause, discards the sets it was writing. Returns the jobs it marked. A no-op while
-  // other jobs run (they hold the site shared).
+  // marks it failed with the cause, discards the sets it was writing. Returns the jobs it marked. A no-op
+  // while other jobs run (they hold the site shared).
   std::vector<int64_t> recover_if_idle();
   // The same, for a caller that already holds the site exclusively (the server at start-up).
   std::vector<int64_t> recover_interrupted(const std::string& cause);

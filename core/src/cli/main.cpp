@@ -1,21 +1,22 @@
 // strongbox VERB [flags]: the command line of the embedded (standalone) site.
-#include "verbs.hpp"
-
-#include <strongbox/policy.hpp>
-#include <strongbox/service.hpp>
-
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <strongbox/policy.hpp>
+#include <strongbox/service.hpp>
+
+#include "verbs.hpp"
 
 namespace fs = std::filesystem;
 using sbx::service::ServiceError;
 
 namespace sbx::cli {
 
-std::unique_ptr<service::Site> open_site(const Globals& g) { return service::Site::open(service::Site::locate(g.site)); }
+std::unique_ptr<service::Site> open_site(const Globals& g) {
+  return service::Site::open(service::Site::locate(g.site));
+}
 
 int64_t parse_id(const std::string& text, const std::string& what) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 18 ||
@@ -25,49 +26,61 @@ int64_t parse_id(const std::string& text, const std::string& what) {
 }
 
 nlohmann::json set_json(const catalog::BackupSet& s) {
-  nlohmann::json j = {{"type", "set"},
-          {"id", s.id},
-          {"level", s.level},
-          {"base_set_id", s.base_set_id ? nlohmann::json(*s.base_set_id) : nlohmann::json(nullptr)},
-          {"state", s.state},
-          {"series", s.series},
-          {"sources", s.sources},
-          {"device_id", s.device_id},
-          {"started", service::format_time(s.started_ns)},
-          {"completed", s.completed_ns ? service::format_time(s.completed_ns) : ""},
-          {"files", s.file_count},
-          {"bytes", s.bytes},
-          {"stored_bytes", s.stored_bytes},
-          {"warnings", s.warnings},
-          {"legal_hold", s.legal_hold},
-          {"agent", s.agent},
-          {"definition", s.definition},
-          {"synthetic", s.synthetic}};
+  nlohmann::json j = {
+      {"type", "set"},
+      {"id", s.id},
+      {"level", s.level},
+      {"base_set_id", s.base_set_id ? nlohmann::json(*s.base_set_id) : nlohmann::json(nullptr)},
+      {"state", s.state},
+      {"series", s.series},
+      {"sources", s.sources},
+      {"device_id", s.device_id},
+      {"started", service::format_time(s.started_ns)},
+      {"completed", s.completed_ns ? service::format_time(s.completed_ns) : ""},
+      {"files", s.file_count},
+      {"bytes", s.bytes},
+      {"stored_bytes", s.stored_bytes},
+      {"warnings", s.warnings},
+      {"legal_hold", s.legal_hold},
+      {"agent", s.agent},
+      {"definition", s.definition},
+      {"synthetic", s.synthetic}};
   j["copy_of"] = s.copy_of ? nlohmann::json(*s.copy_of) : nlohmann::json(nullptr);
   return j;
 }
 
 namespace {
 
-int64_t parse_set_id(const std::string& text) { return parse_id(text, "set id"); }
+int64_t parse_set_id(const std::string& text) {
+  return parse_id(text, "set id");
+}
 
 std::string type_name(int type) {
   switch (type) {
-    case SBX_ENTRY_FILE: return "file";
-    case SBX_ENTRY_DIRECTORY: return "dir";
-    case SBX_ENTRY_SYMLINK: return "symlink";
-    case SBX_ENTRY_HARDLINK: return "hardlink";
-    case SBX_ENTRY_FIFO: return "fifo";
-    case SBX_ENTRY_CHAR_DEVICE: return "chardev";
-    case SBX_ENTRY_BLOCK_DEVICE: return "blockdev";
-    default: return "unknown";
+    case SBX_ENTRY_FILE:
+      return "file";
+    case SBX_ENTRY_DIRECTORY:
+      return "dir";
+    case SBX_ENTRY_SYMLINK:
+      return "symlink";
+    case SBX_ENTRY_HARDLINK:
+      return "hardlink";
+    case SBX_ENTRY_FIFO:
+      return "fifo";
+    case SBX_ENTRY_CHAR_DEVICE:
+      return "chardev";
+    case SBX_ENTRY_BLOCK_DEVICE:
+      return "blockdev";
+    default:
+      return "unknown";
   }
 }
 
 nlohmann::json device_json(const service::DeviceStatus& d) {
-  nlohmann::json j = {{"type", "device"},        {"name", d.device.name},         {"plugin", d.device.type},
-                      {"settings", d.device.settings}, {"online", d.online},    {"total_bytes", d.total_bytes},
-                      {"free_bytes", d.free_bytes},    {"used_bytes", d.used_bytes}};
+  nlohmann::json j = {{"type", "device"},           {"name", d.device.name},
+                      {"plugin", d.device.type},    {"settings", d.device.settings},
+                      {"online", d.online},         {"total_bytes", d.total_bytes},
+                      {"free_bytes", d.free_bytes}, {"used_bytes", d.used_bytes}};
   if (!d.problem.empty()) j["problem"] = d.problem;
   return j;
 }
@@ -75,7 +88,8 @@ nlohmann::json device_json(const service::DeviceStatus& d) {
 void print_device(const service::DeviceStatus& d) {
   std::printf("%-16s %-8s %-8s %10s free  %s%s\n", d.device.name.c_str(), d.device.type.c_str(),
               d.online ? "online" : "OFFLINE", human_bytes(d.free_bytes).c_str(),
-              d.device.settings.value("path", "").c_str(), d.problem.empty() ? "" : ("  (" + d.problem + ")").c_str());
+              d.device.settings.value("path", "").c_str(),
+              d.problem.empty() ? "" : ("  (" + d.problem + ")").c_str());
 }
 
 int finish_backup(const Globals& g, const service::BackupResult& r) {
@@ -84,12 +98,13 @@ int finish_backup(const Globals& g, const service::BackupResult& r) {
     print_json(r.to_json());
   } else if (!g.out.quiet) {
     if (!r.note.empty()) std::printf("note: %s\n", r.note.c_str());
-    std::printf("set %lld (%s%s): %llu entries stored, %llu unchanged, %llu deleted; %s read, %s stored in %.1f s\n",
-                (long long)r.set_id, r.level.c_str(),
-                r.base_set_id ? (" on set " + std::to_string(*r.base_set_id)).c_str() : "",
-                (unsigned long long)r.entries_stored, (unsigned long long)r.entries_unchanged,
-                (unsigned long long)r.entries_deleted, human_bytes(r.bytes_read).c_str(),
-                human_bytes(r.stored_bytes).c_str(), r.seconds);
+    std::printf(
+        "set %lld (%s%s): %llu entries stored, %llu unchanged, %llu deleted; %s read, %s stored in %.1f s\n",
+        (long long)r.set_id, r.level.c_str(),
+        r.base_set_id ? (" on set " + std::to_string(*r.base_set_id)).c_str() : "",
+        (unsigned long long)r.entries_stored, (unsigned long long)r.entries_unchanged,
+        (unsigned long long)r.entries_deleted, human_bytes(r.bytes_read).c_str(),
+        human_bytes(r.stored_bytes).c_str(), r.seconds);
   }
   for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   return r.warnings.empty() ? service::kExitOk : service::kExitPartial;
@@ -114,9 +129,12 @@ int run(int argc, char** argv) {
   init->callback([&] {
     service::Site::init(init_dir);
     if (g.out.json)
-      print_json({{"type", "init"}, {"site", fs::absolute(init_dir).lexically_normal().string()}, {"device", "disk1"}});
+      print_json({{"type", "init"},
+                  {"site", fs::absolute(init_dir).lexically_normal().string()},
+                  {"device", "disk1"}});
     else if (!g.out.quiet)
-      std::printf("site created in %s with device disk1\n", fs::absolute(init_dir).lexically_normal().c_str());
+      std::printf("site created in %s with device disk1\n",
+                  fs::absolute(init_dir).lexically_normal().c_str());
   });
 
   // devices
@@ -132,7 +150,8 @@ int run(int argc, char** argv) {
   dev_add->add_option("NAME", dev_name, "device name")->required();
   dev_add->add_option("--type", dev_type, "storage plugin (see `strongbox plugins list`)")->required();
   dev_add->add_option("--path", dev_path, "directory the device keeps its data in");
-  dev_add->add_option("--key-file", dev_key, "file holding the 32-byte encryption key (enables encryption at rest)");
+  dev_add->add_option("--key-file", dev_key,
+                      "file holding the 32-byte encryption key (enables encryption at rest)");
   dev_add->add_option("--set", dev_settings, "further plugin setting KEY=VALUE (repeatable)");
   dev_add->callback([&] {
     auto site = open_site(g);
@@ -141,7 +160,8 @@ int run(int argc, char** argv) {
     if (!dev_key.empty()) settings["key_file"] = fs::absolute(dev_key).lexically_normal().string();
     for (const auto& kv : dev_settings) {
       auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) throw ServiceError("--set wants KEY=VALUE, got '" + kv + "'", service::kExitUsage);
+      if (eq == std::string::npos || eq == 0)
+        throw ServiceError("--set wants KEY=VALUE, got '" + kv + "'", service::kExitUsage);
       std::string value = kv.substr(eq + 1);
       if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos && value.size() < 18)
         settings[kv.substr(0, eq)] = std::stoll(value);
@@ -157,18 +177,22 @@ int run(int argc, char** argv) {
   dev_remove->callback([&] {
     auto site = open_site(g);
     site->remove_device(dev_remove_name);
-    if (g.out.json) print_json({{"type", "device_removed"}, {"name", dev_remove_name}});
-    else if (!g.out.quiet) std::printf("device %s removed\n", dev_remove_name.c_str());
+    if (g.out.json)
+      print_json({{"type", "device_removed"}, {"name", dev_remove_name}});
+    else if (!g.out.quiet)
+      std::printf("device %s removed\n", dev_remove_name.c_str());
   });
 
   // backup
   auto* backup = app.add_subcommand("backup", "back up files and directories");
   service::BackupRequest backup_request;
   backup->add_option("SRC", backup_request.sources, "files or directories to back up")->required();
-  backup->add_option("--device", backup_request.device, "device to write to (default: disk1, or the only device)");
+  backup->add_option("--device", backup_request.device,
+                     "device to write to (default: disk1, or the only device)");
   backup->add_option("--level", backup_request.level, "full, incremental (default) or differential")
       ->check(CLI::IsMember({"full", "incremental", "differential"}));
-  backup->add_option("--exclude", backup_request.excludes, "glob to leave out; with '/' it matches the whole path (repeatable)");
+  backup->add_option("--exclude", backup_request.excludes,
+                     "glob to leave out; with '/' it matches the whole path (repeatable)");
   backup->add_option("--include", backup_request.includes,
                      "back up only files matching this glob (repeatable; directories are always searched)");
   backup->callback([&] {
@@ -183,8 +207,8 @@ int run(int argc, char** argv) {
     auto site = open_site(g);
     auto all = site->catalog().list_sets();
     if (!g.out.json && !g.out.quiet)
-      std::printf("%-6s %-12s %-6s %-9s %-20s %8s %10s  %s\n", "ID", "LEVEL", "BASE", "STATE", "STARTED", "FILES",
-                  "STORED", "SOURCES");
+      std::printf("%-6s %-12s %-6s %-9s %-20s %8s %10s  %s\n", "ID", "LEVEL", "BASE", "STATE", "STARTED",
+                  "FILES", "STORED", "SOURCES");
     for (const auto& s : all) {
       if (g.out.json) {
         print_json(set_json(s));
@@ -208,12 +232,18 @@ int run(int argc, char** argv) {
   files_list->callback([&] {
     auto site = open_site(g);
     int64_t id = parse_set_id(files_set);
-    if (!site->catalog().find_set(id)) throw ServiceError("no backup set with id " + files_set, service::kExitUsage);
+    if (!site->catalog().find_set(id))
+      throw ServiceError("no backup set with id " + files_set, service::kExitUsage);
     site->catalog().for_each_file(id, [&](const catalog::FileVersion& v) {
       std::string path = "/" + service::printable(v.path);
       if (g.out.json) {
-        nlohmann::json j = {{"type", "file"}, {"path", path}, {"kind", v.deleted ? "deleted" : type_name(v.type)},
-                            {"size", v.size}, {"mode", v.mode}, {"uid", v.uid}, {"gid", v.gid},
+        nlohmann::json j = {{"type", "file"},
+                            {"path", path},
+                            {"kind", v.deleted ? "deleted" : type_name(v.type)},
+                            {"size", v.size},
+                            {"mode", v.mode},
+                            {"uid", v.uid},
+                            {"gid", v.gid},
                             {"mtime", service::format_time(v.mtime_ns)}};
         if (!v.content_hash.empty()) j["sha256"] = service::hex(v.content_hash);
         if (!v.link_target.empty()) j["link_target"] = service::printable(v.link_target);
@@ -222,7 +252,8 @@ int run(int argc, char** argv) {
         std::printf("%-8s %12s %s  %s\n", "deleted", "-", "-", path.c_str());
       } else {
         std::printf("%-8s %12llu %04o  %s%s\n", type_name(v.type).c_str(), (unsigned long long)v.size, v.mode,
-                    path.c_str(), v.link_target.empty() ? "" : (" -> " + service::printable(v.link_target)).c_str());
+                    path.c_str(),
+                    v.link_target.empty() ? "" : (" -> " + service::printable(v.link_target)).c_str());
       }
     });
   });
@@ -232,7 +263,8 @@ int run(int argc, char** argv) {
   std::string restore_set, restore_as_of, restore_to;
   std::vector<std::string> restore_paths;
   auto* set_opt = restore->add_option("--set", restore_set, "restore the tree as set ID recorded it");
-  restore->add_option("--as-of", restore_as_of, "restore the tree as it was at TIME (ISO 8601) or at a set id")
+  restore
+      ->add_option("--as-of", restore_as_of, "restore the tree as it was at TIME (ISO 8601) or at a set id")
       ->excludes(set_opt);
   restore->add_option("--to", restore_to, "directory to restore into (default: the original locations)");
   restore->add_option("PATH", restore_paths, "absolute paths to restore, with everything below them");
@@ -248,7 +280,8 @@ int run(int argc, char** argv) {
       } else {
         request.as_of_ns = service::parse_time(restore_as_of);
         if (!request.as_of_ns)
-          throw ServiceError("--as-of '" + restore_as_of + "' is neither an ISO 8601 time nor a set id", service::kExitUsage);
+          throw ServiceError("--as-of '" + restore_as_of + "' is neither an ISO 8601 time nor a set id",
+                             service::kExitUsage);
       }
     }
     if (!restore_to.empty()) {
@@ -258,7 +291,8 @@ int run(int argc, char** argv) {
     request.paths = restore_paths;
     auto r = site->restore(request, terminal_progress(g.out));
     end_progress(g.out);
-    if (g.out.json) print_json(r.to_json());
+    if (g.out.json)
+      print_json(r.to_json());
     else if (!g.out.quiet)
       std::printf("restored %llu entries (%s) from %zu sets to %s in %.1f s\n", (unsigned long long)r.entries,
                   human_bytes(r.bytes).c_str(), r.sets_read.size(), request.target.c_str(), r.seconds);
@@ -268,25 +302,103 @@ int run(int argc, char** argv) {
 
   // verify
   auto* verify = app.add_subcommand("verify", "read sets back and check every file against the catalog");
-  std::string verify_set;
+  std::string verify_set, verify_device, verify_subset;
+  bool verify_read_data = false;
   verify->add_option("SET", verify_set, "set id (default: every complete set)");
+  verify->add_option("--device", verify_device,
+                     "verify one device (a dedup device checks its own structure)");
+  verify->add_flag("--read-data", verify_read_data, "dedup device: also decrypt and rehash every chunk");
+  verify->add_option("--read-data-subset", verify_subset,
+                     "dedup device: decrypt and rehash N% of the chunks, e.g. 10%");
   verify->callback([&] {
+    std::optional<uint32_t> percent;
+    if (verify_read_data) percent = 100;
+    if (!verify_subset.empty()) {
+      std::string digits = verify_subset;
+      if (!digits.empty() && digits.back() == '%') digits.pop_back();
+      char* end = nullptr;
+      long value = digits.empty() ? -1 : std::strtol(digits.c_str(), &end, 10);
+      if (value < 1 || value > 100 || *end != '\0')
+        throw service::ServiceError(
+            "--read-data-subset wants a share from 1% to 100%, got '" + verify_subset + "'",
+            service::kExitUsage);
+      if (verify_read_data)
+        throw service::ServiceError("give --read-data or --read-data-subset, not both", service::kExitUsage);
+      percent = uint32_t(value);
+    }
+    if (percent && verify_device.empty())
+      throw service::ServiceError("--read-data and --read-data-subset need --device", service::kExitUsage);
+    if (!verify_set.empty() && !verify_device.empty())
+      throw service::ServiceError("give a set or --device, not both", service::kExitUsage);
     auto site = open_site(g);
-    std::optional<int64_t> id;
-    if (!verify_set.empty()) id = parse_set_id(verify_set);
-    auto r = site->verify(id, terminal_progress(g.out));
+    service::VerifyResult r;
+    if (!verify_device.empty()) {
+      r = site->verify_device(verify_device, terminal_progress(g.out), {}, percent);
+    } else {
+      std::optional<int64_t> id;
+      if (!verify_set.empty()) id = parse_set_id(verify_set);
+      r = site->verify(id, terminal_progress(g.out));
+    }
     end_progress(g.out);
     if (g.out.json) {
       print_json(r.to_json());
     } else {
-      for (const auto& d : r.damage)
-        std::fprintf(stderr, "damaged: set %lld %s: %s\n", (long long)d.set_id, d.path.c_str(), d.problem.c_str());
-      if (!g.out.quiet)
-        std::printf("verified %llu sets, %llu entries, %s: %s\n", (unsigned long long)r.sets,
-                    (unsigned long long)r.entries, human_bytes(r.bytes).c_str(),
-                    r.damage.empty() ? "no damage" : (std::to_string(r.damage.size()) + " damaged entries").c_str());
+      for (const auto& d : r.damage) {
+        if (d.set_id)
+          std::fprintf(stderr, "damaged: set %lld %s: %s\n", (long long)d.set_id, d.path.c_str(),
+                       d.problem.c_str());
+        else
+          std::fprintf(stderr, "damaged: %s\n", d.problem.c_str());
+      }
+      if (!g.out.quiet) {
+        if (r.chunks_checked || r.chunks_read)
+          std::printf(
+              "verified %llu sets, %llu chunks (%llu read, %s): %s\n", (unsigned long long)r.sets,
+              (unsigned long long)r.chunks_checked, (unsigned long long)r.chunks_read,
+              human_bytes(r.bytes).c_str(),
+              r.damage.empty() ? "no damage" : (std::to_string(r.damage.size()) + " problems").c_str());
+        else
+          std::printf("verified %llu sets, %llu entries, %s: %s\n", (unsigned long long)r.sets,
+                      (unsigned long long)r.entries, human_bytes(r.bytes).c_str(),
+                      r.damage.empty() ? "no damage"
+                                       : (std::to_string(r.damage.size()) + " damaged entries").c_str());
+      }
     }
     exit_code = r.damage.empty() ? service::kExitOk : service::kExitDamaged;
+  });
+
+  // gc
+  auto* gc = app.add_subcommand("gc", "reclaim the space of expired sets on dedup devices");
+  std::string gc_device;
+  bool gc_dry_run = false;
+  gc->add_option("--device", gc_device, "only this dedup device (default: every dedup device)");
+  gc->add_flag("--dry-run", gc_dry_run, "report what would be freed, delete nothing");
+  gc->callback([&] {
+    auto site = open_site(g);
+    auto r = site->collect_garbage(gc_device, gc_dry_run);
+    bool failed = false;
+    for (const auto& d : r.devices) failed = failed || !d.error.empty();
+    if (g.out.json) {
+      print_json(r.to_json());
+    } else {
+      for (const auto& d : r.devices) {
+        if (!d.error.empty()) {
+          std::fprintf(stderr, "error: gc on %s: %s\n", d.device.c_str(), d.error.c_str());
+          continue;
+        }
+        if (g.out.quiet) continue;
+        std::printf("%s: %s %s (%llu chunks, %llu packs deleted, %llu rewritten); %s in %llu chunks remain\n",
+                    d.device.c_str(), r.dry_run ? "would free" : "freed", human_bytes(d.bytes_freed).c_str(),
+                    (unsigned long long)d.chunks_freed, (unsigned long long)d.packs_deleted,
+                    (unsigned long long)d.packs_rewritten, human_bytes(d.bytes_after).c_str(),
+                    (unsigned long long)d.chunks_live);
+        if (d.sets_unknown)
+          std::printf("%s: %llu sets the catalog does not know were kept\n", d.device.c_str(),
+                      (unsigned long long)d.sets_unknown);
+      }
+      if (r.devices.empty() && !g.out.quiet) std::printf("no dedup devices: nothing to collect\n");
+    }
+    exit_code = failed ? service::kExitFailed : service::kExitOk;
   });
 
   // expire
@@ -302,8 +414,8 @@ int run(int argc, char** argv) {
       for (const auto& d : r.decisions) {
         std::string reasons;
         for (const auto& x : d.reasons) reasons += (reasons.empty() ? "" : "; ") + x;
-        std::printf("set %-6lld %-7s %s\n", (long long)d.set_id, d.keep ? "keep" : (r.dry_run ? "would expire" : "expired"),
-                    reasons.c_str());
+        std::printf("set %-6lld %-7s %s\n", (long long)d.set_id,
+                    d.keep ? "keep" : (r.dry_run ? "would expire" : "expired"), reasons.c_str());
       }
       std::printf("policy revision %s: %llu sets %s\n", r.revision.c_str(), (unsigned long long)r.expired,
                   r.dry_run ? "would expire" : "expired");
@@ -321,29 +433,45 @@ int run(int argc, char** argv) {
   policy_check->callback([&] {
     auto result = policy::check_policy_dir(policy_dir);
     for (const auto& e : result.errors) {
-      if (g.out.json) print_json({{"type", "policy_error"}, {"error", e}});
-      else std::fprintf(stderr, "%s\n", e.c_str());
+      if (g.out.json)
+        print_json({{"type", "policy_error"}, {"error", e}});
+      else
+        std::fprintf(stderr, "%s\n", e.c_str());
     }
-    if (g.out.json) print_json({{"type", "policy_check"}, {"ok", result.errors.empty()}, {"revision", result.revision}});
-    else if (!g.out.quiet && result.errors.empty()) std::printf("policy %s is valid (revision %s)\n", policy_dir.c_str(), result.revision.c_str());
+    if (g.out.json)
+      print_json({{"type", "policy_check"}, {"ok", result.errors.empty()}, {"revision", result.revision}});
+    else if (!g.out.quiet && result.errors.empty())
+      std::printf("policy %s is valid (revision %s)\n", policy_dir.c_str(), result.revision.c_str());
     exit_code = result.errors.empty() ? service::kExitOk : service::kExitFailed;
   });
   auto* policy_test = policy->add_subcommand("test", "run the *_test.lua files of a policy directory");
   policy_test->add_option("DIR", policy_dir, "policy directory")->required();
   bool update_golden = false;
-  policy_test->add_flag("--update-golden", update_golden, "write fixtures/*.golden from the current results instead of comparing");
+  policy_test->add_flag("--update-golden", update_golden,
+                        "write fixtures/*.golden from the current results instead of comparing");
   policy_test->callback([&] {
     policy::TestOptions test_options;
     test_options.update_golden = update_golden;
     auto report = policy::run_policy_tests(policy_dir, test_options);
     for (const auto& t : report.cases) {
-      if (g.out.json) print_json({{"type", "policy_test"}, {"name", t.name}, {"file", t.file}, {"passed", t.passed}, {"location", t.location}, {"message", t.message}});
-      else if (!t.passed) std::fprintf(stderr, "FAIL %s (%s): %s\n", t.name.c_str(), t.location.empty() ? t.file.c_str() : t.location.c_str(), t.message.c_str());
-      else if (!g.out.quiet) std::printf("ok   %s (%s)\n", t.name.c_str(), t.file.c_str());
+      if (g.out.json)
+        print_json({{"type", "policy_test"},
+                    {"name", t.name},
+                    {"file", t.file},
+                    {"passed", t.passed},
+                    {"location", t.location},
+                    {"message", t.message}});
+      else if (!t.passed)
+        std::fprintf(stderr, "FAIL %s (%s): %s\n", t.name.c_str(),
+                     t.location.empty() ? t.file.c_str() : t.location.c_str(), t.message.c_str());
+      else if (!g.out.quiet)
+        std::printf("ok   %s (%s)\n", t.name.c_str(), t.file.c_str());
     }
     for (const auto& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
-    if (g.out.json) print_json({{"type", "policy_test_summary"}, {"passed", report.passed}, {"failed", report.failed}});
-    else if (!g.out.quiet) std::printf("%zu passed, %zu failed\n", report.passed, report.failed);
+    if (g.out.json)
+      print_json({{"type", "policy_test_summary"}, {"passed", report.passed}, {"failed", report.failed}});
+    else if (!g.out.quiet)
+      std::printf("%zu passed, %zu failed\n", report.passed, report.failed);
     exit_code = report.ok() && !report.cases.empty() ? service::kExitOk : service::kExitFailed;
   });
 
@@ -367,7 +495,9 @@ int run(int argc, char** argv) {
                   p.abi_major, p.min_host_minor, caps.c_str(), p.file.c_str());
     }
     for (const auto& problem : registry.problems()) {
-      if (g.out.json) print_json({{"type", "plugin_problem"}, {"file", problem.file.string()}, {"message", problem.message}});
+      if (g.out.json)
+        print_json(
+            {{"type", "plugin_problem"}, {"file", problem.file.string()}, {"message", problem.message}});
     }
     if (!registry.problems().empty()) exit_code = service::kExitFailed;
   });
@@ -382,6 +512,7 @@ int run(int argc, char** argv) {
   add_server_verbs(app, g);
   add_definition_verbs(app, g);
   add_copy_verbs(app, g);
+  add_transfer_verbs(app, g);
   add_alert_verbs(app, g);
   allow_trailing_globals(&app);
 

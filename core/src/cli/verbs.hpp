@@ -26,6 +26,7 @@ nlohmann::json set_json(const catalog::BackupSet& set);
 void add_server_verbs(CLI::App& app, Globals& g);      // server, job run (internal), jobs ...
 void add_definition_verbs(CLI::App& app, Globals& g);  // definitions, apply, export, pools
 void add_copy_verbs(CLI::App& app, Globals& g);        // synthesize, duplicate
+void add_transfer_verbs(CLI::App& app, Globals& g);    // transfer export|import
 void add_alert_verbs(CLI::App& app, Globals& g);       // alerts, report
 
 }  // namespace sbx::cli

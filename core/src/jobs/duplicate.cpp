@@ -75,8 +75,26 @@ DuplicateResult Site::duplicate(const DuplicateRequest& request, const ProgressF
     catalog_->append_job_log(result.job_id, "info",
                              "copying set " + std::to_string(source->id) + " (" +
                                  std::to_string(versions.size()) + " entries) to device " + device->name);
-    auto copied = detail::write_set_from(*this, *device, target, {{*source, ordered}}, source->warnings,
-                                         request.planned_copy_id, progress, "duplicate");
+    bool by_chunks = false;
+    {
+      auto from = open_device(catalog_->device(source->device_id));
+      auto to = open_device(*device);
+      by_chunks = detail::same_dedup_domain(*from, *to);
+    }
+    auto copied = by_chunks
+                      ? detail::copy_set_by_chunks(*this, *source, *device, target, ordered,
+                                                   request.planned_copy_id, progress)
+                      : detail::write_set_from(*this, *device, target, {{*source, ordered}}, source->warnings,
+                                               request.planned_copy_id, progress, "duplicate");
+    result.optimized = by_chunks;
+    result.chunks_total = copied.chunks_total;
+    result.chunks_sent = copied.chunks_sent;
+    result.bytes_sent = by_chunks ? copied.bytes_sent : copied.bytes;
+    if (by_chunks)
+      catalog_->append_job_log(result.job_id, "info",
+                               "optimized duplication: sent " + std::to_string(copied.chunks_sent) + " of " +
+                                   std::to_string(copied.chunks_total) + " chunks, " +
+                                   std::to_string(copied.bytes_sent) + " bytes");
     result.set_id = copied.set_id;
     result.entries = copied.entries;
     result.bytes = copied.bytes;
@@ -114,6 +132,10 @@ nlohmann::json DuplicateResult::to_json() const {
           {"entries", entries},
           {"bytes", bytes},
           {"stored_bytes", stored_bytes},
+          {"optimized", optimized},
+          {"chunks_total", chunks_total},
+          {"chunks_sent", chunks_sent},
+          {"bytes_sent", bytes_sent},
           {"seconds", seconds}};
 }
 

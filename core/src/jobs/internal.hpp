@@ -1,13 +1,12 @@
 // Pieces the job implementations share; not part of the public service API.
 #pragma once
 
-#include <strongbox/net.hpp>
-#include <strongbox/service.hpp>
-
 #include <openssl/evp.h>
 
 #include <chrono>
 #include <string>
+#include <strongbox/net.hpp>
+#include <strongbox/service.hpp>
 #include <thread>
 #include <unordered_map>
 
@@ -123,6 +122,10 @@ struct CopiedSet {
   uint64_t entries = 0;  // entries written (deletion markers not counted)
   uint64_t bytes = 0;    // data bytes written
   uint64_t stored_bytes = 0;
+  uint64_t linked = 0;        // entries a dedup device linked instead of copying (no data read or written)
+  uint64_t chunks_total = 0;  // chunk copies: chunks the set needs
+  uint64_t chunks_sent = 0;   // chunk copies: chunks the target lacked and received
+  uint64_t bytes_sent = 0;    // chunk copies: bytes on the wire, frame headers included
 };
 
 // Writes `target` (the catalog fields begin_set takes; store_name is chosen here) on `device` from `groups`,
@@ -130,8 +133,40 @@ struct CopiedSet {
 // with planned copy `fulfils` (state done) when given. Any damaged source version fails the whole copy with
 // a ServiceError naming set and path; on any error neither the catalog nor the device keeps the new set.
 CopiedSet write_set_from(Site& site, const catalog::Device& device, catalog::BackupSet target,
-                         const std::vector<CopyGroup>& groups, uint64_t warnings, std::optional<int64_t> fulfils,
-                         const ProgressFn& progress, const std::string& phase);
+                         const std::vector<CopyGroup>& groups, uint64_t warnings,
+                         std::optional<int64_t> fulfils, const ProgressFn& progress,
+                         const std::string& phase);
+// Optimized duplication (chunk_copier.cpp). True when both devices deduplicate in one domain, so chunks can
+// travel as stored.
+bool same_dedup_domain(plugins::StorageDevice& a, plugins::StorageDevice& b);
+// The receiving end: answers chunk queries and keeps what arrives, until the sender closes. Later it runs
+// on the server that owns the target device; errors go back to the sender as an error frame.
+void serve_chunk_receiver(plugins::Connection& connection, plugins::StorageDevice& target);
+struct ChunkTransfer {
+  uint64_t chunks_total = 0;  // chunks the set needs
+  uint64_t chunks_sent = 0;   // chunks the target lacked
+  uint64_t bytes_sent = 0;    // on the wire, frame headers included
+  uint64_t stored_bytes = 0;  // stored size of all the set's chunks
+};
+// Sends set `store_name` from one dedup device to another of its domain over an in-process transport
+// connection: only the chunks the target lacks, then the manifest. The target then holds the set.
+ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageDevice& source,
+                                  plugins::StorageDevice& target, const std::string& store_name,
+                                  const ProgressFn& progress);
+// Adds the versions of a copied set to the catalog (same locators, set_id of `out`), counting entries and
+// bytes.
+void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,
+                            const std::vector<const catalog::FileVersion*>& versions);
+// Copies `source` (a complete set) to `device` by sending only the chunks the device lacks, then the set's
+// manifest, through the in-process transport; the catalog records the copy as write_set_from does.
+CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const catalog::Device& device,
+                             catalog::BackupSet target,
+                             const std::vector<const catalog::FileVersion*>& versions,
+                             std::optional<int64_t> fulfils, const ProgressFn& progress);
+
+// Replaces `path` with `content` crash-safely: temp file, fsync, rename, fsync of the directory.
+void write_file_durably(const std::filesystem::path& path, const std::string& content);
+
 // "set-<UTC stamp>-<16 hex digits>", the name a device knows a new set by.
 std::string new_store_name(int64_t started_ns);
 

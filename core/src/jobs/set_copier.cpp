@@ -62,6 +62,18 @@ class CopyConsumer : public VersionConsumer {
                ": " + problem;
   }
 
+  // A dedup device already holds the entry: the new set names it, no data moves.
+  void linked(const catalog::FileVersion& version, std::string locator) {
+    catalog::FileVersion copied = version;
+    copied.set_id = set_id_;
+    copied.locator = std::move(locator);
+    copied.seq = next_seq_++;
+    batch_.push_back(std::move(copied));
+    ++out_.entries;
+    ++out_.linked;
+    if (batch_.size() >= kCatalogBatch) flush();
+  }
+
   // A deletion marker has no data: it goes to the catalog as it is.
   void marker(const catalog::FileVersion& version) {
     catalog::FileVersion copied = version;
@@ -140,6 +152,11 @@ CopiedSet write_set_from(Site& site, const catalog::Device& device_row, catalog:
           consumer.marker(*version);
         else
           with_data.push_back(version);
+      }
+      // On the dedup device that holds them, entries are linked: a synthetic full costs metadata only.
+      if (group.source.device_id == device_row.id && device->deduplicates()) {
+        for (const auto* version : with_data) consumer.linked(*version, writer->link_entry(version->locator));
+        continue;
       }
       auto& source_device = source_devices[group.source.device_id];
       if (!source_device) source_device = site.open_device(catalog.device(group.source.device_id));

@@ -1,12 +1,7 @@
-#include "internal.hpp"
-
-#include <strongbox/clock.hpp>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +11,9 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <strongbox/clock.hpp>
+
+#include "internal.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +30,10 @@ fs::path installed_policies() {
   return exe.parent_path().parent_path() / "share" / "strongbox" / "policies";
 }
 
+}  // namespace
+
+namespace detail {
+
 void write_file_durably(const fs::path& path, const std::string& content) {
   fs::path tmp = path;
   tmp += ".tmp";
@@ -47,7 +49,8 @@ void write_file_durably(const fs::path& path, const std::string& content) {
     }
     done += size_t(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw ServiceError("cannot sync " + tmp.string() + ": " + std::strerror(errno));
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    throw ServiceError("cannot sync " + tmp.string() + ": " + std::strerror(errno));
   fs::rename(tmp, path);
   int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -56,19 +59,20 @@ void write_file_durably(const fs::path& path, const std::string& content) {
   }
 }
 
-}  // namespace
-
-namespace detail {
-
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   if (!ctx_) throw std::bad_alloc();
   reset();
 }
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-void Sha256::reset() {
-  if (EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) throw ServiceError("SHA-256 is unavailable in OpenSSL");
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(ctx_);
 }
-void Sha256::update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+void Sha256::reset() {
+  if (EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1)
+    throw ServiceError("SHA-256 is unavailable in OpenSSL");
+}
+void Sha256::update(std::string_view data) {
+  EVP_DigestUpdate(ctx_, data.data(), data.size());
+}
 std::string Sha256::finish() {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -94,7 +98,9 @@ SiteLock::SiteLock(const fs::path& site_dir, bool exclusive) {
   if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw ServiceError("site " + site_dir.string() + " is busy: its server or another strongbox job holds its lock", kExitLocked);
+    throw ServiceError(
+        "site " + site_dir.string() + " is busy: its server or another strongbox job holds its lock",
+        kExitLocked);
   }
 }
 SiteLock::~SiteLock() {
@@ -107,7 +113,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace detail
 
-int64_t now_ns() { return clock::now_ns(); }
+int64_t now_ns() {
+  return clock::now_ns();
+}
 
 std::string format_time(int64_t ns) {
   time_t secs = time_t(ns / 1000000000);
@@ -121,7 +129,8 @@ std::string format_time(int64_t ns) {
 std::optional<int64_t> parse_time(const std::string& text) {
   struct tm tm {};
   const char* rest = nullptr;
-  for (const char* format : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
     tm = {};
     rest = strptime(text.c_str(), format, &tm);
     if (rest) break;
@@ -145,7 +154,8 @@ std::optional<int64_t> parse_time(const std::string& text) {
     secs = timegm(&tm);
   } else if (rest[0] == '+' || rest[0] == '-') {
     int hours = 0, minutes = 0;
-    if (sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2 && sscanf(rest + 1, "%2d%2d", &hours, &minutes) != 2)
+    if (sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2 &&
+        sscanf(rest + 1, "%2d%2d", &hours, &minutes) != 2)
       return std::nullopt;
     if (hours > 23 || minutes > 59) return std::nullopt;
     int offset = (hours * 3600 + minutes * 60) * (rest[0] == '-' ? -1 : 1);
@@ -203,12 +213,14 @@ void Site::init(const fs::path& dir_in) {
   fs::path dir = fs::absolute(dir_in).lexically_normal();
   std::error_code ec;
   if (fs::exists(dir / kSiteFile, ec)) throw ServiceError("a site already exists in " + dir.string());
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw ServiceError(dir.string() + " exists and is not a directory");
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw ServiceError(dir.string() + " exists and is not a directory");
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
     throw ServiceError(dir.string() + " is not empty; give a new or empty directory for the site");
   fs::path policies = installed_policies();
   if (!fs::exists(policies / "default" / "retention.lua", ec))
-    throw ServiceError("default policies not found at " + policies.string() + " (is strongbox installed completely?)");
+    throw ServiceError("default policies not found at " + policies.string() +
+                       " (is strongbox installed completely?)");
   bool created = !fs::exists(dir, ec);
   try {
     fs::create_directories(dir / "devices");
@@ -219,7 +231,7 @@ void Site::init(const fs::path& dir_in) {
       catalog->audit("cli", "site.init", {{"dir", dir.string()}});
     }
     nlohmann::json site = {{"format", "strongbox-site"}, {"version", kSiteFormatVersion}};
-    write_file_durably(dir / kSiteFile, site.dump(2) + "\n");
+    detail::write_file_durably(dir / kSiteFile, site.dump(2) + "\n");
     auto opened = open(dir);
     opened->add_device("disk1", "disk", {{"path", (dir / "devices" / "disk1").string()}});
   } catch (...) {
@@ -240,7 +252,9 @@ std::unique_ptr<Site> Site::open(const fs::path& dir_in) {
   fs::path dir = fs::absolute(dir_in).lexically_normal();
   fs::path file = dir / kSiteFile;
   std::ifstream in(file);
-  if (!in) throw ServiceError("no strongbox site at " + dir.string() + " (run `strongbox init DIR`, or give --site)", kExitSiteMissing);
+  if (!in)
+    throw ServiceError("no strongbox site at " + dir.string() + " (run `strongbox init DIR`, or give --site)",
+                       kExitSiteMissing);
   nlohmann::json site;
   try {
     site = nlohmann::json::parse(in);
@@ -265,17 +279,20 @@ std::unique_ptr<plugins::StorageDevice> Site::open_device(const catalog::Device&
   return registry_->open_storage(device.type, device.settings);
 }
 
-DeviceStatus Site::add_device(const std::string& name, const std::string& type, const nlohmann::json& settings) {
+DeviceStatus Site::add_device(const std::string& name, const std::string& type,
+                              const nlohmann::json& settings) {
   static const std::string allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
   if (name.empty() || name.size() > 64 || name.find_first_not_of(allowed) != std::string::npos)
-    throw ServiceError("device name '" + name + "' is invalid: use 1-64 letters, digits, '-', '_' or '.'", kExitUsage);
+    throw ServiceError("device name '" + name + "' is invalid: use 1-64 letters, digits, '-', '_' or '.'",
+                       kExitUsage);
   if (!registry_->find(SBX_KIND_STORAGE, type)) {
     std::string names;
     for (const auto& p : registry_->list())
       if (p.kind == "storage") names += (names.empty() ? "" : ", ") + p.name;
     throw ServiceError("no storage plugin named '" + type + "' (available: " + names + ")", kExitUsage);
   }
-  if (catalog_->find_device(name)) throw ServiceError("a device named '" + name + "' already exists", kExitUsage);
+  if (catalog_->find_device(name))
+    throw ServiceError("a device named '" + name + "' already exists", kExitUsage);
   // Opening the device validates its settings (path, key) before the catalog records it.
   DeviceStatus status;
   auto device = registry_->open_storage(type, settings);
@@ -328,14 +345,17 @@ std::vector<catalog::BackupSet> Site::chain_of(const catalog::BackupSet& set) {
     if (readable(wanted)) return wanted;
     const int64_t logical = wanted.copy_of.value_or(wanted.id);
     std::optional<catalog::BackupSet> original;
-    if (logical == wanted.id) original = wanted;
-    else original = catalog_->find_set(logical);
+    if (logical == wanted.id)
+      original = wanted;
+    else
+      original = catalog_->find_set(logical);
     if (original && original->id != wanted.id && readable(*original)) return *original;
     auto copies = catalog_->copies_of_set(logical);
     for (auto it = copies.rbegin(); it != copies.rend(); ++it)
       if (readable(*it)) return *it;
     std::string state = original ? original->state : std::string("gone");
-    std::string where = asked_for == logical ? "" : " (in the chain of set " + std::to_string(asked_for) + ")";
+    std::string where =
+        asked_for == logical ? "" : " (in the chain of set " + std::to_string(asked_for) + ")";
     throw ServiceError("set " + std::to_string(logical) + where + " is " + state +
                        " and no complete copy of it survives; it cannot be read");
   };
@@ -343,9 +363,12 @@ std::vector<catalog::BackupSet> Site::chain_of(const catalog::BackupSet& set) {
   std::set<int64_t> visited{set.copy_of.value_or(set.id)};
   while (chain.back().base_set_id) {
     int64_t base = *chain.back().base_set_id;
-    if (!visited.insert(base).second) throw ServiceError("catalog has a cycle in the base chain of set " + std::to_string(set.id));
+    if (!visited.insert(base).second)
+      throw ServiceError("catalog has a cycle in the base chain of set " + std::to_string(set.id));
     auto b = catalog_->find_set(base);
-    if (!b) throw ServiceError("set " + std::to_string(set.id) + " depends on set " + std::to_string(base) + ", which the catalog no longer has");
+    if (!b)
+      throw ServiceError("set " + std::to_string(set.id) + " depends on set " + std::to_string(base) +
+                         ", which the catalog no longer has");
     chain.push_back(resolve(*b, set.id));
   }
   std::reverse(chain.begin(), chain.end());
@@ -365,8 +388,8 @@ int64_t Site::begin_job(const std::string& kind, const nlohmann::json& details, 
   auto job = catalog_->find_job(*binding.job_id);
   if (!job) throw ServiceError("no job with id " + std::to_string(*binding.job_id), kExitUsage);
   if (job->state != "running" || job->kind != kind)
-    throw ServiceError("job " + std::to_string(job->id) + " is a " + job->state + " " + job->kind + " job, not a running " +
-                       kind + " job");
+    throw ServiceError("job " + std::to_string(job->id) + " is a " + job->state + " " + job->kind +
+                       " job, not a running " + kind + " job");
   return job->id;
 }
 
@@ -386,7 +409,8 @@ std::vector<int64_t> Site::recover_interrupted(const std::string& cause) {
     try {
       catalog_->append_job_log(job.id, "error", cause);
       catalog_->finish_job(job.id, "failed", cause, nlohmann::json::object());
-      catalog_->raise_alert("error", job.kind, job.kind + " job " + std::to_string(job.id) + " failed: " + cause);
+      catalog_->raise_alert("error", job.kind,
+                            job.kind + " job " + std::to_string(job.id) + " failed: " + cause);
       marked.push_back(job.id);
     } catch (const std::exception& e) {
       spdlog::warn("could not mark interrupted job {}: {}", job.id, e.what());
@@ -430,11 +454,16 @@ void Site::discard_interrupted_sets() {
 }
 
 nlohmann::json BackupResult::to_json() const {
-  nlohmann::json j = {{"type", "backup"},       {"job_id", job_id},
-                      {"set_id", set_id},       {"level", level},
-                      {"entries_stored", entries_stored}, {"entries_unchanged", entries_unchanged},
-                      {"entries_deleted", entries_deleted}, {"bytes_read", bytes_read},
-                      {"stored_bytes", stored_bytes}, {"warnings", warnings},
+  nlohmann::json j = {{"type", "backup"},
+                      {"job_id", job_id},
+                      {"set_id", set_id},
+                      {"level", level},
+                      {"entries_stored", entries_stored},
+                      {"entries_unchanged", entries_unchanged},
+                      {"entries_deleted", entries_deleted},
+                      {"bytes_read", bytes_read},
+                      {"stored_bytes", stored_bytes},
+                      {"warnings", warnings},
                       {"seconds", seconds}};
   j["base_set_id"] = base_set_id ? nlohmann::json(*base_set_id) : nlohmann::json(nullptr);
   if (!note.empty()) j["note"] = note;
@@ -449,8 +478,17 @@ nlohmann::json RestoreResult::to_json() const {
 nlohmann::json VerifyResult::to_json() const {
   nlohmann::json d = nlohmann::json::array();
   for (const auto& x : damage) d.push_back({{"set_id", x.set_id}, {"path", x.path}, {"problem", x.problem}});
-  return {{"type", "verify"}, {"job_id", job_id}, {"sets", sets},   {"entries", entries},
-          {"bytes", bytes},   {"damage", d},      {"ok", damage.empty()}, {"seconds", seconds}};
+  return {{"type", "verify"},
+          {"job_id", job_id},
+          {"sets", sets},
+          {"entries", entries},
+          {"bytes", bytes},
+          {"chunks_checked", chunks_checked},
+          {"chunks_read", chunks_read},
+          {"damaged_chunks", damaged_chunks},
+          {"damage", d},
+          {"ok", damage.empty()},
+          {"seconds", seconds}};
 }
 
 nlohmann::json ExpireResult::to_json() const {

@@ -138,6 +138,7 @@ SynthesizeResult Site::synthesize(const SynthesizeRequest& request, const Progre
     result.entries = copied.entries;
     result.bytes = copied.bytes;
     result.stored_bytes = copied.stored_bytes;
+    result.linked = copied.linked;
   } catch (const std::exception& e) {
     std::string message =
         std::string("synthetic full of set ") + std::to_string(newest.id) + " failed: " + e.what();
@@ -163,7 +164,7 @@ SynthesizeResult Site::synthesize(const SynthesizeRequest& request, const Progre
 nlohmann::json SynthesizeResult::to_json() const {
   return {{"type", "synthesize"},         {"job_id", job_id},   {"set_id", set_id},
           {"from_sets", from_sets},       {"entries", entries}, {"bytes", bytes},
-          {"stored_bytes", stored_bytes}, {"seconds", seconds}};
+          {"stored_bytes", stored_bytes}, {"linked", linked},   {"seconds", seconds}};
 }
 
 }  // namespace sbx::service

@@ -1,6 +1,5 @@
-#include <strongbox/net.hpp>
-
 #include <cstring>
+#include <strongbox/net.hpp>
 
 namespace sbx::net {
 namespace {
@@ -23,7 +22,8 @@ FrameWriter::FrameWriter(plugins::Connection& connection, size_t buffer_bytes)
 }
 
 void FrameWriter::write(FrameType type, std::string_view payload) {
-  if (payload.size() + 1 > kMaxFrameBytes) throw ProtocolError("frame of " + std::to_string(payload.size()) + " bytes is too large");
+  if (payload.size() + 1 > kMaxFrameBytes)
+    throw ProtocolError("frame of " + std::to_string(payload.size()) + " bytes is too large");
   // Large payloads go straight out after the buffered header, avoiding a copy into the buffer.
   put_u32(buffer_, uint32_t(payload.size() + 1));
   buffer_.push_back(char(type));
@@ -81,10 +81,11 @@ bool FrameReader::read(Frame& frame) {
   }
   uint32_t length = get_u32(buffer_.data() + start_);
   if (length == 0) throw ProtocolError("frame with zero length");
-  if (length > kMaxFrameBytes) throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the limit");
+  if (length > kMaxFrameBytes)
+    throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the limit");
   if (!fill(4 + size_t(length))) throw ProtocolError("stream ended inside a frame");
   auto type = static_cast<uint8_t>(buffer_[start_ + 4]);
-  if (type < uint8_t(FrameType::hello) || type > uint8_t(FrameType::error))
+  if (type < uint8_t(FrameType::hello) || type > uint8_t(FrameType::set_manifest))
     throw ProtocolError("unknown frame type " + std::to_string(type));
   frame.type = FrameType(type);
   frame.payload.assign(buffer_, start_ + 5, length - 1);

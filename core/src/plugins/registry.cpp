@@ -100,6 +100,14 @@ std::string check_storage(const void* vtable, detail::LoadedPlugin& loaded) {
        SBX_CALLBACK(v, commit_set), SBX_CALLBACK(v, abort_set), SBX_CALLBACK(v, open_set),
        SBX_CALLBACK(v, read_entries), SBX_CALLBACK(v, close_reader), SBX_CALLBACK(v, list_sets)});
   if (!missing && loaded.has(SBX_CAP_DELETE)) missing = first_missing({SBX_CALLBACK(v, delete_set)});
+  if (!missing && loaded.has(SBX_CAP_DEDUP)) {
+    missing = first_missing(
+        {SBX_CALLBACK(v, link_entry), SBX_CALLBACK(v, dedup_info), SBX_CALLBACK(v, set_chunks),
+         SBX_CALLBACK(v, read_chunk), SBX_CALLBACK(v, read_manifest), SBX_CALLBACK(v, begin_receive),
+         SBX_CALLBACK(v, missing_chunks), SBX_CALLBACK(v, receive_chunk), SBX_CALLBACK(v, flush_received),
+         SBX_CALLBACK(v, receive_set), SBX_CALLBACK(v, close_receiver), SBX_CALLBACK(v, collect_garbage),
+         SBX_CALLBACK(v, verify_device)});
+  }
   if (missing) return std::string("missing required callback '") + missing + "'";
   return "";
 }

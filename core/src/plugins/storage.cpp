@@ -73,6 +73,21 @@ std::string StorageWriter::end_entry() {
   return std::string(reinterpret_cast<const char*>(locator), length);
 }
 
+std::string StorageWriter::link_entry(std::string_view source_locator) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  const std::string what = "link an entry into set " + in_quotes(set_name_);
+  require_open_writer(plugin, writer_, what, set_name_);
+  if (!plugin.storage.link_entry) fail(plugin, SBX_ERR_UNSUPPORTED, what, "this device cannot link entries");
+  uint8_t locator[SBX_LOCATOR_MAX];
+  size_t length = 0;
+  check(plugin, what, call_plugin([&] {
+          return plugin.storage.link_entry(writer_, detail::to_bytes(source_locator), locator, &length);
+        }));
+  if (length > SBX_LOCATOR_MAX)
+    fail(plugin, SBX_ERR_INTERNAL, what, "returned a locator longer than SBX_LOCATOR_MAX");
+  return std::string(reinterpret_cast<const char*>(locator), length);
+}
+
 sbx_set_stats StorageWriter::commit() {
   const detail::LoadedPlugin& plugin = *device_->plugin;
   const std::string what = "commit set " + in_quotes(set_name_);
@@ -179,6 +194,204 @@ std::vector<std::string> StorageDevice::list_sets() {
         call_plugin([&] { return plugin.storage.list_sets(device_->device, add, &collected); }));
   if (collected.out_of_memory) throw std::bad_alloc();
   return std::move(collected.names);
+}
+
+// ------------------------------------------------------------------------------------------------- dedup
+namespace {
+
+void require_dedup(const detail::LoadedPlugin& plugin, std::string_view what) {
+  if (!plugin.has(SBX_CAP_DEDUP) || !plugin.storage.verify_device)
+    fail(plugin, SBX_ERR_UNSUPPORTED, what, "this device does not deduplicate");
+}
+
+// Collects the bytes a plugin hands to an sbx_bytes_fn; nothing may be thrown through the plugin's frames.
+struct CollectedBytes {
+  std::string bytes;
+  bool out_of_memory = false;
+  static sbx_status take(void* ctx, sbx_bytes data) noexcept {
+    auto* into = static_cast<CollectedBytes*>(ctx);
+    try {
+      into->bytes.assign(reinterpret_cast<const char*>(data.data), data.len);
+      return SBX_OK;
+    } catch (...) {
+      into->out_of_memory = true;
+      return SBX_ERR_INTERNAL;
+    }
+  }
+};
+
+}  // namespace
+
+bool StorageDevice::deduplicates() const {
+  return device_->plugin->has(SBX_CAP_DEDUP) && device_->plugin->storage.verify_device;
+}
+
+sbx_dedup_info StorageDevice::dedup_info() {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  require_dedup(plugin, "dedup info");
+  sbx_dedup_info info{};
+  info.struct_size = sizeof info;
+  check(plugin, "dedup info", call_plugin([&] { return plugin.storage.dedup_info(device_->device, &info); }));
+  return detail::accept_filled(info, detail::kDedupInfoV1Size, plugin, "dedup info", "sbx_dedup_info");
+}
+
+std::vector<ChunkRef> StorageDevice::set_chunks(std::string_view set_name) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  const std::string what = "list the chunks of set " + in_quotes(set_name);
+  require_dedup(plugin, what);
+  struct Collected {
+    std::vector<ChunkRef> chunks;
+    bool out_of_memory = false;
+  } collected;
+  const sbx_chunk_fn add = [](void* ctx, sbx_bytes id, uint64_t stored_bytes) noexcept {
+    auto* into = static_cast<Collected*>(ctx);
+    try {
+      into->chunks.push_back({std::string(reinterpret_cast<const char*>(id.data), id.len), stored_bytes});
+    } catch (...) {
+      into->out_of_memory = true;
+    }
+  };
+  check(plugin, what, call_plugin([&] {
+          return plugin.storage.set_chunks(device_->device, to_str(set_name), add, &collected);
+        }));
+  if (collected.out_of_memory) throw std::bad_alloc();
+  for (const auto& chunk : collected.chunks)
+    if (chunk.id.size() != SBX_CHUNK_ID_BYTES)
+      fail(plugin, SBX_ERR_INTERNAL, what,
+           "named a chunk id of " + std::to_string(chunk.id.size()) + " bytes");
+  return std::move(collected.chunks);
+}
+
+std::string StorageDevice::read_chunk(std::string_view chunk_id) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  require_dedup(plugin, "read a chunk");
+  CollectedBytes collected;
+  check(plugin, "read a chunk", call_plugin([&] {
+          return plugin.storage.read_chunk(device_->device, detail::to_bytes(chunk_id), &CollectedBytes::take,
+                                           &collected);
+        }));
+  if (collected.out_of_memory) throw std::bad_alloc();
+  return std::move(collected.bytes);
+}
+
+std::string StorageDevice::read_manifest(std::string_view set_name) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  const std::string what = "read the manifest of set " + in_quotes(set_name);
+  require_dedup(plugin, what);
+  CollectedBytes collected;
+  check(plugin, what, call_plugin([&] {
+          return plugin.storage.read_manifest(device_->device, to_str(set_name), &CollectedBytes::take,
+                                              &collected);
+        }));
+  if (collected.out_of_memory) throw std::bad_alloc();
+  return std::move(collected.bytes);
+}
+
+std::unique_ptr<StorageReceiver> StorageDevice::begin_receive() {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  require_dedup(plugin, "begin receiving");
+  sbx_storage_receiver* receiver = nullptr;
+  check(plugin, "begin receiving",
+        call_plugin([&] { return plugin.storage.begin_receive(device_->device, &receiver); }));
+  if (!receiver) fail(plugin, SBX_ERR_INTERNAL, "begin receiving", "returned success but no receiver");
+  try {
+    return std::unique_ptr<StorageReceiver>(new StorageReceiver(device_, receiver));
+  } catch (...) {
+    call_plugin_void([&] { plugin.storage.close_receiver(receiver); });
+    throw;
+  }
+}
+
+sbx_gc_stats StorageDevice::collect_garbage(const std::vector<std::string>& live_sets, bool dry_run) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  require_dedup(plugin, "collect garbage");
+  std::vector<sbx_str> names;
+  names.reserve(live_sets.size());
+  for (const auto& name : live_sets) names.push_back(to_str(name));
+  sbx_gc_stats stats{};
+  stats.struct_size = sizeof stats;
+  check(plugin, "collect garbage", call_plugin([&] {
+          return plugin.storage.collect_garbage(device_->device, names.data(), names.size(), dry_run ? 1 : 0,
+                                                &stats);
+        }));
+  return detail::accept_filled(stats, detail::kGcStatsV1Size, plugin, "collect garbage", "sbx_gc_stats");
+}
+
+sbx_verify_stats StorageDevice::verify_device(const sbx_verify_options& options, const DamageFn& damage) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  require_dedup(plugin, "verify the device");
+  struct Reported {
+    const DamageFn& damage;
+    bool failed = false;
+  } reported{damage};
+  const sbx_damage_fn report = [](void* ctx, sbx_str set, sbx_bytes locator, sbx_str path,
+                                  sbx_str problem) noexcept {
+    auto* into = static_cast<Reported*>(ctx);
+    try {
+      into->damage(std::string(set.data ? set.data : "", set.data ? set.len : 0),
+                   std::string(locator.data ? reinterpret_cast<const char*>(locator.data) : "",
+                               locator.data ? locator.len : 0),
+                   std::string(path.data ? path.data : "", path.data ? path.len : 0),
+                   detail::printable(
+                       std::string_view(problem.data ? problem.data : "", problem.data ? problem.len : 0)));
+    } catch (...) {
+      into->failed = true;
+    }
+  };
+  sbx_verify_stats stats{};
+  stats.struct_size = sizeof stats;
+  check(plugin, "verify the device", call_plugin([&] {
+          return plugin.storage.verify_device(device_->device, &options, report, &reported, &stats);
+        }));
+  if (reported.failed) throw std::runtime_error("could not record a problem verify reported");
+  return detail::accept_filled(stats, detail::kVerifyStatsV1Size, plugin, "verify the device",
+                               "sbx_verify_stats");
+}
+
+// ---------------------------------------------------------------------------------------------- receiver
+StorageReceiver::StorageReceiver(std::shared_ptr<detail::DeviceHandle> device, sbx_storage_receiver* receiver)
+    : device_(std::move(device)), receiver_(receiver) {}
+
+StorageReceiver::~StorageReceiver() {
+  call_plugin_void([&] { device_->plugin->storage.close_receiver(receiver_); });
+}
+
+std::vector<bool> StorageReceiver::missing_chunks(const std::vector<std::string>& ids) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  std::vector<sbx_bytes> views;
+  views.reserve(ids.size());
+  for (const auto& id : ids) views.push_back(detail::to_bytes(id));
+  std::vector<uint8_t> flags(ids.size(), 2);
+  check(plugin, "ask which chunks are missing", call_plugin([&] {
+          return plugin.storage.missing_chunks(receiver_, views.data(), views.size(), flags.data());
+        }));
+  std::vector<bool> missing(ids.size());
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] > 1) fail(plugin, SBX_ERR_INTERNAL, "ask which chunks are missing", "left an answer unset");
+    missing[i] = flags[i] == 1;
+  }
+  return missing;
+}
+
+void StorageReceiver::receive_chunk(std::string_view chunk_id, std::string_view stored) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  check(plugin, "receive a chunk", call_plugin([&] {
+          return plugin.storage.receive_chunk(receiver_, detail::to_bytes(chunk_id),
+                                              detail::to_bytes(stored));
+        }));
+}
+
+void StorageReceiver::flush_received() {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  check(plugin, "make received chunks durable",
+        call_plugin([&] { return plugin.storage.flush_received(receiver_); }));
+}
+
+void StorageReceiver::receive_set(std::string_view set_name, std::string_view manifest) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  check(plugin, "receive set " + in_quotes(set_name), call_plugin([&] {
+          return plugin.storage.receive_set(receiver_, to_str(set_name), detail::to_bytes(manifest));
+        }));
 }
 
 // ---------------------------------------------------------------------------------------------- registry

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "crypto.hpp"
+#include "common_names.hpp"
 #include "frame_writer.hpp"
 
 namespace sbx::disk {

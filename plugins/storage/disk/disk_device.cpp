@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "crypto.hpp"
-#include "posix_file.hpp"
+#include "common/settings.hpp"
+#include "common_names.hpp"
 #include "set_format.hpp"
 #include "set_reader.hpp"
 #include "set_writer.hpp"
@@ -27,46 +27,6 @@ constexpr int kMaxLevel = 19;
 // zstd worker threads per writer. Measured on 2 cores with storage_disk_throughput: 2 workers write
 // ~1.5x faster than compressing on the calling thread, on a par with `tar | zstd -1 -T2`; 3 gain nothing.
 constexpr int kCompressionWorkers = 2;
-
-[[noreturn]] void bad_config(const std::string& why) {
-  throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "disk device config: " + why);
-}
-
-std::string absolute_path_setting(const nlohmann::json& config, const char* key) {
-  const nlohmann::json& value = config.at(key);
-  if (!value.is_string()) bad_config(std::string("\"") + key + "\" must be a string, got " + value.dump());
-  std::string path = value.get<std::string>();
-  if (path.empty() || path.front() != '/')
-    bad_config(std::string("\"") + key + "\" must be an absolute path, got \"" + path + "\"");
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-int64_t integer_setting(const nlohmann::json& config, const char* key, int64_t low, int64_t high) {
-  const nlohmann::json& value = config.at(key);
-  if (!value.is_number_integer() || value.get<int64_t>() < low || value.get<int64_t>() > high)
-    bad_config(std::string("\"") + key + "\" must be an integer from " + std::to_string(low) + " to " +
-               std::to_string(high) + ", got " + value.dump());
-  return value.get<int64_t>();
-}
-
-void make_directory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) == 0) return;
-  int err = errno;
-  if (err == EEXIST) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
-    throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "disk device: " + path + " exists and is not a directory");
-  }
-  if (err == ENOENT) {
-    std::string parent = path.substr(0, path.find_last_of('/'));
-    // Never create the parents: a missing mount point must not turn into a directory on the root disk.
-    throw sdk::Error(SBX_ERR_NOT_FOUND, "disk device: cannot create " + path + ": parent directory " +
-                                            (parent.empty() ? "/" : parent) +
-                                            " does not exist (is the file system mounted?)");
-  }
-  throw_errno(err, "disk device: cannot create " + path);
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -114,30 +74,21 @@ void for_each_set_file(const std::string& sets_dir, Fn&& fn) {
 }  // namespace
 
 DeviceSettings parse_device_settings(std::string_view config_json) {
-  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded()) bad_config("not valid JSON");
-  if (!config.is_object()) bad_config("wanted a JSON object, got " + std::string(config.type_name()));
-  for (const auto& item : config.items()) {
-    const std::string& key = item.key();
-    if (key != "path" && key != "key_file" && key != "compression_level" && key != "frame_bytes")
-      bad_config("unknown key \"" + key + "\" (known: path, key_file, compression_level, frame_bytes)");
-  }
-  if (!config.contains("path")) bad_config("\"path\" is required");
-
+  const DeviceConfig config("disk device", config_json,
+                            {"path", "key_file", "compression_level", "frame_bytes"}, {"path"});
   DeviceSettings settings;
-  settings.root = absolute_path_setting(config, "path");
+  settings.root = config.absolute_path("path");
   settings.sets_dir = (settings.root == "/" ? "" : settings.root) + "/sets";
   settings.compression.level = 1;
   settings.compression.frame_bytes = kDefaultFrameBytes;
   settings.compression.workers = kCompressionWorkers;
-  if (config.contains("compression_level"))
-    settings.compression.level =
-        static_cast<int>(integer_setting(config, "compression_level", kMinLevel, kMaxLevel));
-  if (config.contains("frame_bytes"))
+  if (config.has("compression_level"))
+    settings.compression.level = static_cast<int>(config.integer("compression_level", kMinLevel, kMaxLevel));
+  if (config.has("frame_bytes"))
     settings.compression.frame_bytes =
-        static_cast<size_t>(integer_setting(config, "frame_bytes", kMinFrameBytes, kMaxFrameBytes));
-  if (config.contains("key_file")) {
-    settings.key_file = absolute_path_setting(config, "key_file");
+        static_cast<size_t>(config.integer("frame_bytes", kMinFrameBytes, kMaxFrameBytes));
+  if (config.has("key_file")) {
+    settings.key_file = config.absolute_path("key_file");
     settings.key = std::make_shared<const SecretKey>(load_key_file(settings.key_file));
   }
   return settings;
@@ -149,7 +100,7 @@ DiskDevice::DiskDevice(std::string_view config_json) : settings_(parse_device_se
 
 void DiskDevice::open_layout() {
   const std::string& root = settings_.root;
-  make_directory(root);
+  make_directory(root, "disk device");
   const std::string device_file = root + "/" + kDeviceFile;
   const std::string my_key_id = settings_.key ? key_id(*settings_.key) : "";
 
@@ -193,7 +144,7 @@ void DiskDevice::open_layout() {
                          " was given; remove key_file, or use a new directory for an "
                          "encrypted device");
   }
-  make_directory(settings_.sets_dir);
+  make_directory(settings_.sets_dir, "disk device");
 }
 
 sbx_storage_info DiskDevice::info() {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "posix_file.hpp"
+#include "common_names.hpp"
 #include "set_format.hpp"
 
 namespace sbx::disk {

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "crypto.hpp"
+#include "common_names.hpp"
 
 namespace sbx::disk {
 

@@ -10,8 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "crypto.hpp"
-#include "posix_file.hpp"
+#include "common_names.hpp"
 
 namespace sbx::disk {
 

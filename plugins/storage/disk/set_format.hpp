@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "crypto.hpp"
+#include "common_names.hpp"
 
 namespace sbx::disk {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <strongbox/sdk/plugin.hpp>
 
+#include "common_names.hpp"
 #include "device_settings.hpp"
 #include "frame_reader.hpp"
 #include "locator.hpp"
-#include "posix_file.hpp"
 
 namespace sbx::disk {
 

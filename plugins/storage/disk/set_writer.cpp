@@ -8,7 +8,7 @@
 #include <cerrno>
 
 #include "archive_support.hpp"
-#include "posix_file.hpp"
+#include "common_names.hpp"
 #include "set_format.hpp"
 
 namespace sbx::disk {

@@ -61,7 +61,7 @@ TEST(CliBasics, PluginsListShowsTheBuiltPlugins) {
   EXPECT_EQ(by_name["disk"]["kind"], "storage");
   EXPECT_EQ(by_name["files"]["kind"], "agent");
   EXPECT_EQ(by_name["local"]["kind"], "transport");
-  EXPECT_EQ(by_name["disk"]["abi"], "1.0");
+  EXPECT_EQ(by_name["disk"]["abi"], "1.1");
   EXPECT_FALSE(by_name["files"]["capabilities"].empty());
   auto text = run_strongbox({"plugins", "list"});
   EXPECT_NE(text.out.find("disk"), std::string::npos);
@@ -74,7 +74,8 @@ TEST(CliBasics, SetIdsAreValidated) {
   EXPECT_EQ(r.exit_code, 2);
   auto none = run_strongbox({"--site", site.string(), "files", "list", "99"});
   EXPECT_EQ(none.exit_code, 2);
-  auto restore = run_strongbox({"--site", site.string(), "restore", "--as-of", "yesterday-ish", "--to", (dir / "r").string()});
+  auto restore = run_strongbox(
+      {"--site", site.string(), "restore", "--as-of", "yesterday-ish", "--to", (dir / "r").string()});
   EXPECT_EQ(restore.exit_code, 2);
   EXPECT_NE(restore.err.find("neither an ISO 8601 time nor a set id"), std::string::npos) << restore.err;
 }

@@ -66,14 +66,17 @@ TEST(PluginsBroken, WrongAbiMajor) {
 }
 
 TEST(PluginsBroken, NeedsNewerHostMinor) {
-  expect_plugin_refused("broken-host-minor", "needs a host with ABI 1.1 or newer, this strongbox has 1.0");
+  expect_plugin_refused("broken-host-minor", "needs a host with ABI 1." + std::to_string(SBX_ABI_MINOR + 1) +
+                                                 " or newer, this strongbox has 1." +
+                                                 std::to_string(SBX_ABI_MINOR));
 }
 
 TEST(PluginsBroken, TooSmallDescriptor) {
   expect_plugin_refused("broken-small-descriptor",
                         "descriptor has struct_size " +
-                            std::to_string(offsetof(sbx_plugin_descriptor, capabilities)) +
-                            ", ABI 1.0 needs at least " + std::to_string(sizeof(sbx_plugin_descriptor)));
+                            std::to_string(offsetof(sbx_plugin_descriptor, capabilities)) + ", ABI 1." +
+                            std::to_string(SBX_ABI_MINOR) + " needs at least " +
+                            std::to_string(sizeof(sbx_plugin_descriptor)));
 }
 
 TEST(PluginsBroken, UnknownKind) {
@@ -82,8 +85,9 @@ TEST(PluginsBroken, UnknownKind) {
 }
 
 TEST(PluginsBroken, TapeKindWithoutVtable) {
-  expect_plugin_refused("broken-tape-kind",
-                        "kind 'tape' has no vtable in ABI 1.0, this strongbox cannot drive tape plugins yet");
+  expect_plugin_refused("broken-tape-kind", "kind 'tape' has no vtable in ABI 1." +
+                                                std::to_string(SBX_ABI_MINOR) +
+                                                ", this strongbox cannot drive tape plugins yet");
 }
 
 TEST(PluginsBroken, InvalidName) {
@@ -97,8 +101,8 @@ TEST(PluginsBroken, EmptyVersion) {
 }
 
 TEST(PluginsBroken, UnknownCapabilityBit) {
-  expect_plugin_refused("broken-unknown-capability",
-                        "unknown capability bits 0x10000000000, ABI 1.0 defines 0xfff");
+  expect_plugin_refused("broken-unknown-capability", "unknown capability bits 0x10000000000, ABI 1." +
+                                                         std::to_string(SBX_ABI_MINOR) + " defines 0xfff");
 }
 
 TEST(PluginsBroken, NullVtable) {
@@ -106,10 +110,11 @@ TEST(PluginsBroken, NullVtable) {
 }
 
 TEST(PluginsBroken, TooSmallVtable) {
-  expect_plugin_refused("broken-small-vtable", "sbx_storage_vtable has struct_size " +
-                                                   std::to_string(offsetof(sbx_storage_vtable, list_sets)) +
-                                                   ", ABI 1.0 needs at least " +
-                                                   std::to_string(sizeof(sbx_storage_vtable)));
+  expect_plugin_refused("broken-small-vtable",
+                        "sbx_storage_vtable has struct_size " +
+                            std::to_string(offsetof(sbx_storage_vtable, list_sets)) +
+                            ", ABI 1.0 needs at least " +
+                            std::to_string(offsetof(sbx_storage_vtable, list_sets) + sizeof(void*)));
 }
 
 TEST(PluginsBroken, MissingRequiredCallback) {

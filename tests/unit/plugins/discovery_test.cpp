@@ -47,7 +47,7 @@ TEST(PluginsDiscovery, GoodPluginsAreListedWithTheirDescriptors) {
   EXPECT_EQ(infos[1].description, "sets kept in memory, for the plugin host's tests");
 
   EXPECT_EQ(to_json(infos[0]), nlohmann::json::parse(R"({
-    "name": "test-agent", "version": "0.9.0", "kind": "agent", "abi": "1.0",
+    "name": "test-agent", "version": "0.9.0", "kind": "agent", "abi": "1.1",
     "capabilities": ["incremental", "file-based", "restore"],
     "file": ")" + test_plugin("test-agent").string() +
                                                      R"(",

@@ -25,8 +25,12 @@ using testkit::FakeHost;
 using testkit::TempDir;
 using Locator = std::vector<uint8_t>;
 
+// Other storage plugins' tests reuse this harness by defining SBX_HARNESS_PLUGIN_FILE.
+#ifndef SBX_HARNESS_PLUGIN_FILE
+#define SBX_HARNESS_PLUGIN_FILE "sbx_storage_disk.so"
+#endif
 inline std::string plugin_path() {
-  return std::string(SBX_BUILD_DIR) + "/lib/strongbox/plugins/sbx_storage_disk.so";
+  return std::string(SBX_BUILD_DIR) + "/lib/strongbox/plugins/" SBX_HARNESS_PLUGIN_FILE;
 }
 
 // Loaded once per test process and kept: no object of the plugin may outlive its library.

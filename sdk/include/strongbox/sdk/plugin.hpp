@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "entry.hpp"
@@ -92,6 +93,10 @@ class StorageWriter {
   virtual Locator end_entry() = 0;
   virtual sbx_set_stats commit() = 0;
   virtual void abort() noexcept = 0;
+  // Dedup devices: the set also holds the entry another set of the device holds at source_locator.
+  virtual Locator link_entry(std::string_view source_locator) {
+    throw Error(SBX_ERR_UNSUPPORTED, "this device cannot link entries of other sets");
+  }
 };
 
 class StorageReader {
@@ -109,6 +114,47 @@ class StorageDevice {
   virtual void delete_set(std::string_view set_name) = 0;
   virtual void list_sets(const std::function<void(std::string_view)>& fn) = 0;
 };
+
+// Receives a set from a device of the same dedup domain (see sbx_storage_vtable.begin_receive).
+class DedupReceiver {
+ public:
+  virtual ~DedupReceiver() = default;
+  virtual void missing_chunks(std::span<const sbx_bytes> ids, uint8_t* missing) = 0;
+  virtual void receive_chunk(std::string_view chunk_id, std::string_view stored) = 0;
+  virtual void flush_received() = 0;
+  virtual void receive_set(std::string_view set_name, std::string_view manifest) = 0;
+};
+
+using DamageFn = std::function<void(std::string_view set_name, std::string_view locator,
+                                    std::string_view path, std::string_view problem)>;
+
+// A device with SBX_CAP_DEDUP derives from this; storage_vtable then fills the ABI 1.1 slots.
+class DedupStorageDevice : public StorageDevice {
+ public:
+  virtual sbx_dedup_info dedup_info() = 0;
+  virtual void set_chunks(std::string_view set_name,
+                          const std::function<void(std::string_view id, uint64_t stored_bytes)>& fn) = 0;
+  virtual std::string read_chunk(std::string_view chunk_id) = 0;
+  virtual std::string read_manifest(std::string_view set_name) = 0;
+  virtual std::unique_ptr<DedupReceiver> begin_receive() = 0;
+  virtual sbx_gc_stats collect_garbage(const std::vector<std::string>& live_sets, bool dry_run) = 0;
+  virtual sbx_verify_stats verify_device(const sbx_verify_options& options, const DamageFn& damage) = 0;
+};
+
+namespace detail {
+// Copies what both sides know of a filled struct and records how much that was.
+template <class Struct>
+void hand_back(const Struct& filled, Struct* out) {
+  if (!out) return;
+  size_t common = std::min<size_t>(out->struct_size ? out->struct_size : sizeof filled, sizeof filled);
+  std::memcpy(out, &filled, common);
+  out->struct_size = uint32_t(common);
+}
+// Hands bytes to a host callback; a refusal stops the plugin's loop.
+inline void deliver(sbx_bytes_fn fn, void* ctx, std::string_view bytes, std::string_view what) {
+  check_sink(fn(ctx, make_bytes(bytes)), what);
+}
+}  // namespace detail
 
 // Device must be constructible from the config JSON: Device(std::string_view config_json).
 template <class Device>
@@ -137,14 +183,21 @@ const sbx_storage_vtable* storage_vtable() {
         });
       },
       [](sbx_storage_device* d, sbx_str name, sbx_storage_writer** out) noexcept {
-        return guard([&] { *out = reinterpret_cast<sbx_storage_writer*>(T::dev(d)->begin_set(view(name)).release()); });
+        return guard([&] {
+          *out = reinterpret_cast<sbx_storage_writer*>(T::dev(d)->begin_set(view(name)).release());
+        });
       },
-      [](sbx_storage_writer* w, const sbx_entry* e) noexcept { return guard([&] { T::wr(w)->write_entry(*e); }); },
-      [](sbx_storage_writer* w, sbx_bytes data) noexcept { return guard([&] { T::wr(w)->write_data(view(data)); }); },
+      [](sbx_storage_writer* w, const sbx_entry* e) noexcept {
+        return guard([&] { T::wr(w)->write_entry(*e); });
+      },
+      [](sbx_storage_writer* w, sbx_bytes data) noexcept {
+        return guard([&] { T::wr(w)->write_data(view(data)); });
+      },
       [](sbx_storage_writer* w, uint8_t locator[SBX_LOCATOR_MAX], size_t* len) noexcept {
         return guard([&] {
           Locator loc = T::wr(w)->end_entry();
-          if (loc.size() > SBX_LOCATOR_MAX) throw Error(SBX_ERR_INTERNAL, "locator longer than SBX_LOCATOR_MAX");
+          if (loc.size() > SBX_LOCATOR_MAX)
+            throw Error(SBX_ERR_INTERNAL, "locator longer than SBX_LOCATOR_MAX");
           std::memcpy(locator, loc.data(), loc.size());
           *len = loc.size();
         });
@@ -164,17 +217,112 @@ const sbx_storage_vtable* storage_vtable() {
         owned->abort();
       },
       [](sbx_storage_device* d, sbx_str name, sbx_storage_reader** out) noexcept {
-        return guard([&] { *out = reinterpret_cast<sbx_storage_reader*>(T::dev(d)->open_set(view(name)).release()); });
+        return guard(
+            [&] { *out = reinterpret_cast<sbx_storage_reader*>(T::dev(d)->open_set(view(name)).release()); });
       },
-      [](sbx_storage_reader* r, const sbx_bytes* locators, size_t count, const sbx_entry_sink* sink) noexcept {
+      [](sbx_storage_reader* r, const sbx_bytes* locators, size_t count,
+         const sbx_entry_sink* sink) noexcept {
         return guard([&] { T::rd(r)->read_entries(std::span<const sbx_bytes>(locators, count), *sink); });
       },
       [](sbx_storage_reader* r) noexcept { delete T::rd(r); },
-      [](sbx_storage_device* d, sbx_str name) noexcept { return guard([&] { T::dev(d)->delete_set(view(name)); }); },
+      [](sbx_storage_device* d, sbx_str name) noexcept {
+        return guard([&] { T::dev(d)->delete_set(view(name)); });
+      },
       [](sbx_storage_device* d, sbx_set_name_fn fn, void* ctx) noexcept {
         return guard([&] { T::dev(d)->list_sets([&](std::string_view n) { fn(ctx, make_str(n)); }); });
       },
+      // ABI 1.1 dedup slots: filled below for a DedupStorageDevice.
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
   };
+  if constexpr (std::is_base_of_v<DedupStorageDevice, Device>) {
+    static const sbx_storage_vtable dedup_vt = [] {
+      struct D {
+        static DedupStorageDevice* dev(sbx_storage_device* d) {
+          return static_cast<DedupStorageDevice*>(reinterpret_cast<StorageDevice*>(d));
+        }
+        static DedupReceiver* rc(sbx_storage_receiver* r) { return reinterpret_cast<DedupReceiver*>(r); }
+      };
+      sbx_storage_vtable v = vt;
+      v.link_entry = [](sbx_storage_writer* w, sbx_bytes source, uint8_t locator[SBX_LOCATOR_MAX],
+                        size_t* len) noexcept {
+        return guard([&] {
+          Locator loc = T::wr(w)->link_entry(view(source));
+          if (loc.size() > SBX_LOCATOR_MAX)
+            throw Error(SBX_ERR_INTERNAL, "locator longer than SBX_LOCATOR_MAX");
+          std::memcpy(locator, loc.data(), loc.size());
+          *len = loc.size();
+        });
+      };
+      v.dedup_info = [](sbx_storage_device* d, sbx_dedup_info* out) noexcept {
+        return guard([&] { detail::hand_back(D::dev(d)->dedup_info(), out); });
+      };
+      v.set_chunks = [](sbx_storage_device* d, sbx_str name, sbx_chunk_fn fn, void* ctx) noexcept {
+        return guard([&] {
+          D::dev(d)->set_chunks(view(name),
+                                [&](std::string_view id, uint64_t bytes) { fn(ctx, make_bytes(id), bytes); });
+        });
+      };
+      v.read_chunk = [](sbx_storage_device* d, sbx_bytes id, sbx_bytes_fn fn, void* ctx) noexcept {
+        return guard([&] { detail::deliver(fn, ctx, D::dev(d)->read_chunk(view(id)), "a stored chunk"); });
+      };
+      v.read_manifest = [](sbx_storage_device* d, sbx_str name, sbx_bytes_fn fn, void* ctx) noexcept {
+        return guard([&] { detail::deliver(fn, ctx, D::dev(d)->read_manifest(view(name)), "a manifest"); });
+      };
+      v.begin_receive = [](sbx_storage_device* d, sbx_storage_receiver** out) noexcept {
+        return guard(
+            [&] { *out = reinterpret_cast<sbx_storage_receiver*>(D::dev(d)->begin_receive().release()); });
+      };
+      v.missing_chunks = [](sbx_storage_receiver* r, const sbx_bytes* ids, size_t count,
+                            uint8_t* missing) noexcept {
+        return guard([&] { D::rc(r)->missing_chunks(std::span<const sbx_bytes>(ids, count), missing); });
+      };
+      v.receive_chunk = [](sbx_storage_receiver* r, sbx_bytes id, sbx_bytes stored) noexcept {
+        return guard([&] { D::rc(r)->receive_chunk(view(id), view(stored)); });
+      };
+      v.flush_received = [](sbx_storage_receiver* r) noexcept {
+        return guard([&] { D::rc(r)->flush_received(); });
+      };
+      v.receive_set = [](sbx_storage_receiver* r, sbx_str name, sbx_bytes manifest) noexcept {
+        return guard([&] { D::rc(r)->receive_set(view(name), view(manifest)); });
+      };
+      v.close_receiver = [](sbx_storage_receiver* r) noexcept { delete D::rc(r); };
+      v.collect_garbage = [](sbx_storage_device* d, const sbx_str* live, size_t count, uint32_t dry_run,
+                             sbx_gc_stats* out) noexcept {
+        return guard([&] {
+          std::vector<std::string> names;
+          for (size_t i = 0; i < count; ++i) names.emplace_back(view(live[i]));
+          detail::hand_back(D::dev(d)->collect_garbage(names, dry_run != 0), out);
+        });
+      };
+      v.verify_device = [](sbx_storage_device* d, const sbx_verify_options* options, sbx_damage_fn fn,
+                           void* ctx, sbx_verify_stats* out) noexcept {
+        return guard([&] {
+          sbx_verify_options o{};
+          o.struct_size = sizeof o;
+          if (options) std::memcpy(&o, options, std::min<size_t>(sizeof o, options->struct_size));
+          auto report = [&](std::string_view set, std::string_view locator, std::string_view path,
+                            std::string_view problem) {
+            fn(ctx, make_str(set), make_bytes(locator), make_str(path), make_str(problem));
+          };
+          detail::hand_back(D::dev(d)->verify_device(o, report), out);
+        });
+      };
+      return v;
+    }();
+    return &dedup_vt;
+  }
   return &vt;
 }
 
@@ -216,11 +364,16 @@ const sbx_agent_vtable* agent_vtable() {
         return guard([&] { T::ag(a)->backup(view(job), *sink); });
       },
       [](sbx_agent* a, sbx_str options, sbx_agent_restore** out) noexcept {
-        return guard(
-            [&] { *out = reinterpret_cast<sbx_agent_restore*>(T::ag(a)->begin_restore(view(options)).release()); });
+        return guard([&] {
+          *out = reinterpret_cast<sbx_agent_restore*>(T::ag(a)->begin_restore(view(options)).release());
+        });
       },
-      [](sbx_agent_restore* r, const sbx_entry* e) noexcept { return guard([&] { T::rs(r)->restore_entry(*e); }); },
-      [](sbx_agent_restore* r, sbx_bytes data) noexcept { return guard([&] { T::rs(r)->restore_data(view(data)); }); },
+      [](sbx_agent_restore* r, const sbx_entry* e) noexcept {
+        return guard([&] { T::rs(r)->restore_entry(*e); });
+      },
+      [](sbx_agent_restore* r, sbx_bytes data) noexcept {
+        return guard([&] { T::rs(r)->restore_data(view(data)); });
+      },
       [](sbx_agent_restore* r) noexcept { return guard([&] { T::rs(r)->restore_entry_end(); }); },
       [](sbx_agent_restore* r) noexcept {
         std::unique_ptr<AgentRestore> owned(T::rs(r));
@@ -276,7 +429,8 @@ const sbx_transport_vtable* transport_vtable() {
       },
       [](sbx_transport* t) noexcept { delete T::tr(t); },
       [](sbx_transport* t, sbx_str address, sbx_listener** out) noexcept {
-        return guard([&] { *out = reinterpret_cast<sbx_listener*>(T::tr(t)->listen(view(address)).release()); });
+        return guard(
+            [&] { *out = reinterpret_cast<sbx_listener*>(T::tr(t)->listen(view(address)).release()); });
       },
       [](sbx_listener* l, int32_t timeout_ms, sbx_connection** out) noexcept {
         return guard([&] {
@@ -306,7 +460,7 @@ const sbx_transport_vtable* transport_vtable() {
 // Exports sbx_plugin_entry. Example:
 //   SBX_DEFINE_PLUGIN(SBX_KIND_STORAGE, "disk", "1.0.0", "tar+zstd sets on a filesystem",
 //                     SBX_CAP_RANDOM_ACCESS | SBX_CAP_DELETE, sbx::sdk::storage_vtable<DiskDevice>())
-#define SBX_DEFINE_PLUGIN(kind_, name_, version_, description_, capabilities_, vtable_expr_)        \
+#define SBX_DEFINE_PLUGIN(kind_, name_, version_, description_, capabilities_, vtable_expr_)       \
   extern "C" __attribute__((visibility("default"))) const sbx_plugin_descriptor* sbx_plugin_entry( \
       const sbx_host_api* host) {                                                                  \
     ::sbx::sdk::host_api() = host;                                                                 \

@@ -1,4 +1,4 @@
-#include "crypto.hpp"
+#include "common/crypto.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -13,9 +13,9 @@
 #include <cstring>
 #include <string_view>
 
-#include "posix_file.hpp"
+#include "common/posix_file.hpp"
 
-namespace sbx::disk {
+namespace sbx::storage {
 namespace {
 
 constexpr std::string_view kKeyIdInfo = "strongbox-disk key id v1";
@@ -185,4 +185,4 @@ bool GcmCipher::open(const uint8_t (&nonce)[kNonceBytes], const uint8_t* aad, si
   return ok == 1;
 }
 
-}  // namespace sbx::disk
+}  // namespace sbx::storage

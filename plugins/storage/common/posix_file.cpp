@@ -1,4 +1,4 @@
-#include "posix_file.hpp"
+#include "common/posix_file.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace sbx::disk {
+namespace sbx::storage {
 
 sbx_status status_from_errno(int err) {
   switch (err) {
@@ -141,4 +141,4 @@ std::string read_small_file(const std::string& path, size_t max_bytes) {
   return content;
 }
 
-}  // namespace sbx::disk
+}  // namespace sbx::storage

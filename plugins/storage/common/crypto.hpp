@@ -1,4 +1,4 @@
-// AES-256-GCM at rest for the disk device (OpenSSL EVP only).
+// AES-256-GCM at rest for storage devices (OpenSSL EVP only).
 //
 // The admin's key never encrypts data directly: each set file gets its own key, HKDF-SHA256(master key,
 // salt = the file's random 16-byte id). Nonces are then a per-file counter, unique by construction, so no
@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sbx::disk {
+namespace sbx::storage {
 
 inline constexpr size_t kKeyBytes = 32;
 inline constexpr size_t kFileIdBytes = 16;
@@ -64,4 +64,4 @@ class GcmCipher {
   EVP_CIPHER_CTX* ctx_ = nullptr;
 };
 
-}  // namespace sbx::disk
+}  // namespace sbx::storage

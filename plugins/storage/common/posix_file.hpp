@@ -1,4 +1,4 @@
-// Thin, checked wrappers over the POSIX calls the disk device makes. Every failure throws sdk::Error with
+// Thin, checked wrappers over the POSIX calls storage devices make. Every failure throws sdk::Error with
 // a status that matches errno and a message naming the file.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <strongbox/sdk/plugin.hpp>
 #include <utility>
 
-namespace sbx::disk {
+namespace sbx::storage {
 
 // Large reads and writes are split so a single syscall never moves more than this; keeps latency of
 // signals and cancellation bounded and avoids the 2 GiB per-call limit of Linux.
@@ -59,4 +59,4 @@ bool write_file_atomically(const std::string& dir, const std::string& name, cons
                            bool no_replace);
 std::string read_small_file(const std::string& path, size_t max_bytes);
 
-}  // namespace sbx::disk
+}  // namespace sbx::storage

@@ -1,0 +1,262 @@
+// Optimized duplication: a set moves between dedup devices of one domain as the chunks the target lacks,
+// then the set's manifest. The two ends speak frames over a transport connection (in-process here; the same
+// frames ride on tls when the target is another server), so the bytes sent are what a WAN link would carry.
+// The receiver makes chunks durable at every flush and acknowledges them; a duplication interrupted after an
+// acknowledgement resumes by asking again which chunks are missing, so nothing acknowledged is sent twice.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "internal.hpp"
+
+namespace sbx::service::detail {
+namespace {
+
+constexpr size_t kQueryIds = 4096;
+// A flush (fsync on the receiver) at most this often keeps a resumed transfer from resending much.
+constexpr uint64_t kAckEveryBytes = 64u << 20;
+constexpr size_t kFrameHeaderBytes = 5;
+
+std::string u32_bytes(uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = char(v >> (8 * i));
+  return out;
+}
+
+// Reads the reply to a request; an error frame from the receiver becomes its message.
+net::Frame expect_reply(net::FrameReader& in, net::FrameType wanted, const char* waiting_for) {
+  net::Frame frame;
+  if (!in.read(frame))
+    throw ServiceError(std::string("the receiver hung up while we waited for ") + waiting_for);
+  if (frame.type == net::FrameType::error) {
+    auto body = net::parse_json(frame);
+    throw ServiceError("the receiving device refused: " + body.value("message", std::string("(no message)")));
+  }
+  if (frame.type != wanted)
+    throw ServiceError(std::string("the receiver answered out of turn while we waited for ") + waiting_for);
+  return frame;
+}
+
+struct Sender {
+  net::FrameWriter& out;
+  net::FrameReader& in;
+  ChunkTransfer& stats;
+  uint64_t since_ack = 0;
+
+  void send(net::FrameType type, std::string_view payload) {
+    out.write(type, payload);
+    stats.bytes_sent += kFrameHeaderBytes + payload.size();
+  }
+  void flush_and_wait_ack() {
+    send(net::FrameType::chunk_flush, {});
+    out.flush();
+    expect_reply(in, net::FrameType::chunk_ack, "an acknowledgement");
+    since_ack = 0;
+  }
+};
+
+}  // namespace
+
+bool same_dedup_domain(plugins::StorageDevice& a, plugins::StorageDevice& b) {
+  if (!a.deduplicates() || !b.deduplicates()) return false;
+  sbx_dedup_info ia = a.dedup_info(), ib = b.dedup_info();
+  return std::memcmp(ia.domain, ib.domain, sizeof ia.domain) == 0;
+}
+
+void serve_chunk_receiver(plugins::Connection& connection, plugins::StorageDevice& target) {
+  net::FrameReader in(connection);
+  net::FrameWriter out(connection);
+  try {
+    auto receiver = target.begin_receive();
+    uint64_t received = 0;
+    net::Frame frame;
+    while (in.read(frame)) {
+      switch (frame.type) {
+        case net::FrameType::chunk_query: {
+          if (frame.payload.size() % SBX_CHUNK_ID_BYTES != 0)
+            throw net::ProtocolError("a chunk query is not a list of ids");
+          std::vector<std::string> ids;
+          for (size_t at = 0; at < frame.payload.size(); at += SBX_CHUNK_ID_BYTES)
+            ids.push_back(frame.payload.substr(at, SBX_CHUNK_ID_BYTES));
+          auto missing = receiver->missing_chunks(ids);
+          std::string flags(ids.size(), '\0');
+          for (size_t i = 0; i < ids.size(); ++i) flags[i] = missing[i] ? 1 : 0;
+          out.write(net::FrameType::chunk_missing, flags);
+          out.flush();
+          break;
+        }
+        case net::FrameType::chunk:
+          if (frame.payload.size() <= SBX_CHUNK_ID_BYTES)
+            throw net::ProtocolError("a chunk frame is too short");
+          receiver->receive_chunk(std::string_view(frame.payload).substr(0, SBX_CHUNK_ID_BYTES),
+                                  std::string_view(frame.payload).substr(SBX_CHUNK_ID_BYTES));
+          ++received;
+          break;
+        case net::FrameType::chunk_flush:
+          receiver->flush_received();
+          net::send_json(out, net::FrameType::chunk_ack, {{"received", received}});
+          out.flush();
+          received = 0;
+          break;
+        case net::FrameType::set_manifest: {
+          std::string_view payload = frame.payload;
+          if (payload.size() < 4) throw net::ProtocolError("a manifest frame is too short");
+          uint32_t name_len = uint32_t(uint8_t(payload[0])) | uint32_t(uint8_t(payload[1])) << 8 |
+                              uint32_t(uint8_t(payload[2])) << 16 | uint32_t(uint8_t(payload[3])) << 24;
+          if (name_len > payload.size() - 4)
+            throw net::ProtocolError("a manifest frame's name runs past its end");
+          receiver->receive_set(payload.substr(4, name_len), payload.substr(4 + name_len));
+          net::send_json(out, net::FrameType::done, nlohmann::json::object());
+          out.flush();
+          break;
+        }
+        default:
+          throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) +
+                                   " in a chunk copy");
+      }
+    }
+  } catch (const std::exception& e) {
+    try {
+      net::send_json(out, net::FrameType::error, {{"message", e.what()}});
+      out.finish();
+    } catch (const std::exception& inner) {
+      spdlog::warn("chunk receiver could not report '{}': {}", e.what(), inner.what());
+    }
+    return;
+  }
+  out.finish();
+}
+
+ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageDevice& source,
+                                  plugins::StorageDevice& target, const std::string& store_name,
+                                  const ProgressFn& progress) {
+  ChunkTransfer out;
+  static std::atomic<uint64_t> links{0};
+  LocalLink link =
+      open_local_link(registry, "chunk-copy-" + std::to_string(::getpid()) + "-" + std::to_string(links++));
+  std::thread receiver([&] {
+    try {
+      serve_chunk_receiver(*link.server_end, target);
+    } catch (const std::exception& e) {
+      spdlog::warn("chunk receiver stopped: {}", e.what());
+    }
+  });
+  struct Joiner {
+    std::thread& thread;
+    plugins::Connection& connection;
+    ~Joiner() {
+      connection.shutdown();
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{receiver, *link.agent_end};
+
+  net::FrameWriter writer(*link.agent_end);
+  net::FrameReader reader(*link.agent_end);
+  Sender sender{writer, reader, out};
+  ProgressTicker ticker(progress);
+  ProgressInfo info{"duplicate", 0, 0, store_name};
+  auto chunks = source.set_chunks(store_name);
+  out.chunks_total = chunks.size();
+  for (const auto& c : chunks) out.stored_bytes += c.stored_bytes;
+  for (size_t first = 0; first < chunks.size(); first += kQueryIds) {
+    const size_t count = std::min(kQueryIds, chunks.size() - first);
+    std::string query;
+    query.reserve(count * SBX_CHUNK_ID_BYTES);
+    for (size_t i = 0; i < count; ++i) query += chunks[first + i].id;
+    sender.send(net::FrameType::chunk_query, query);
+    writer.flush();
+    net::Frame answer = expect_reply(reader, net::FrameType::chunk_missing, "the list of missing chunks");
+    if (answer.payload.size() != count)
+      throw ServiceError("the receiver answered a chunk query with the wrong length");
+    for (size_t i = 0; i < count; ++i) {
+      if (answer.payload[i] == 0) continue;
+      const auto& id = chunks[first + i].id;
+      std::string frame = id + source.read_chunk(id);
+      sender.send(net::FrameType::chunk, frame);
+      sender.since_ack += frame.size();
+      ++out.chunks_sent;
+      info.bytes = out.bytes_sent;
+      info.files = out.chunks_sent;
+      ticker.tick(info);
+      if (sender.since_ack >= kAckEveryBytes) sender.flush_and_wait_ack();
+    }
+  }
+  sender.flush_and_wait_ack();
+  std::string manifest = source.read_manifest(store_name);
+  sender.send(net::FrameType::set_manifest, u32_bytes(uint32_t(store_name.size())) + store_name + manifest);
+  writer.flush();
+  expect_reply(reader, net::FrameType::done, "the set to be committed");
+  writer.finish();
+  return out;
+}
+
+CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const catalog::Device& device_row,
+                             catalog::BackupSet target,
+                             const std::vector<const catalog::FileVersion*>& versions,
+                             std::optional<int64_t> fulfils, const ProgressFn& progress) {
+  catalog::Catalog& catalog = site.catalog();
+  CopiedSet out;
+  target.device_id = device_row.id;
+  target.state = "writing";
+  // A dedup manifest is bound to its set's name, so the copy keeps the name (unique per device).
+  target.store_name = source.store_name;
+  out.set_id = catalog.begin_set(target);
+  if (target.job_id) catalog.set_job_set(*target.job_id, out.set_id);
+  bool committed = false;
+  std::unique_ptr<plugins::StorageDevice> target_device;
+  try {
+    auto source_device = site.open_device(catalog.device(source.device_id));
+    target_device = site.open_device(device_row);
+    ChunkTransfer sent =
+        transfer_set_chunks(site.registry(), *source_device, *target_device, source.store_name, progress);
+    committed = true;
+    out.chunks_total = sent.chunks_total;
+    out.chunks_sent = sent.chunks_sent;
+    out.bytes_sent = sent.bytes_sent;
+    out.stored_bytes = sent.stored_bytes;
+    record_copied_versions(catalog, out, versions);
+    catalog.transaction([&] {
+      catalog.complete_set(out.set_id, out.entries, out.bytes, out.stored_bytes, source.warnings);
+      if (fulfils) catalog.update_copy(*fulfils, "done", target.job_id, out.set_id, "");
+    });
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    try {
+      if (committed && target_device) target_device->delete_set(target.store_name);
+    } catch (const std::exception& inner) {
+      spdlog::warn("could not delete the data of discarded set {} ({}): {}", out.set_id, target.store_name,
+                   inner.what());
+    }
+    try {
+      catalog.discard_set(out.set_id);
+    } catch (const std::exception& inner) {
+      spdlog::error("could not discard set {}: {}", out.set_id, inner.what());
+    }
+    throw ServiceError(message);
+  }
+  return out;
+}
+
+void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,
+                            const std::vector<const catalog::FileVersion*>& versions) {
+  std::vector<catalog::FileVersion> batch;
+  for (const auto* version : versions) {
+    catalog::FileVersion copied = *version;
+    copied.set_id = out.set_id;
+    if (!copied.deleted) {
+      ++out.entries;
+      if (copied.type == SBX_ENTRY_FILE) out.bytes += copied.size;
+    }
+    batch.push_back(std::move(copied));
+    if (batch.size() >= 5000) {
+      catalog.add_file_versions(out.set_id, batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) catalog.add_file_versions(out.set_id, batch);
+}
+
+}  // namespace sbx::service::detail

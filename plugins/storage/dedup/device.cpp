@@ -1,0 +1,468 @@
+#include "device.hpp"
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bytes.hpp"
+
+namespace sbx::dedup {
+namespace {
+
+// Chunks wait in a batch until this many (or this many bytes) are pending, so one index lookup pass and one
+// append to the session file under the store lock serve them all.
+constexpr size_t kBatchChunks = 256;
+constexpr size_t kBatchBytes = 32u << 20;
+
+void write_manifest_file(const Store& store, std::string_view set, std::string_view stored,
+                         bool tolerate_identical) {
+  const std::string file = std::string(set) + ".manifest";
+  if (storage::write_file_atomically(store.sets_dir(), file, std::string(stored), /*no_replace=*/true))
+    return;
+  if (tolerate_identical && store.read_manifest_file(set) == stored) return;
+  throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                   "set \"" + std::string(set) + "\" already exists on this device");
+}
+
+// A set being built: the entry record ids in order and the data chunk ids they need, each once.
+struct ManifestBuilder {
+  Manifest manifest;
+  ChunkIdSet chunk_ids;
+  void add_chunk(const ChunkId& id) {
+    if (chunk_ids.insert(id).second) manifest.chunks.push_back(id);
+  }
+};
+
+// Blobs on their way into packs, shared by the writer and the receiver: ids already handled by this session
+// are skipped, the rest are looked up under the shared store lock, protected in the session, and the ones
+// the store lacks are sealed (writer) or taken as stored (receiver) into the open pack.
+class PackSink {
+ public:
+  PackSink(std::shared_ptr<const Store> store)
+      : store_(std::move(store)), index_(store_->open_index()), session_(*store_), pack_(store_->layout()) {}
+
+  ChunkIndex& index() { return *index_; }
+  const Store& store() const { return *store_; }
+  uint64_t stored_bytes() const { return stored_bytes_; }
+
+  // Returns false when the id was handled before in this session.
+  bool first_time(const ChunkId& id) { return known_.insert(id).second; }
+  bool known(const ChunkId& id) const { return known_.count(id) != 0; }
+
+  // Looks the ids up and protects them all; returns, per id, whether the store already has it.
+  std::vector<bool> lookup_and_protect(const std::vector<ChunkId>& ids) {
+    std::vector<bool> present(ids.size());
+    StoreLock shared(store_->lock_path(), false);
+    for (size_t i = 0; i < ids.size(); ++i) present[i] = index_->find(ids[i]).has_value();
+    session_.protect(ids);
+    return present;
+  }
+
+  void add_stored(const ChunkId& id, std::string_view stored) {
+    pack_.add(id, stored);
+    stored_bytes_ += stored.size();
+    if (pack_.bytes() >= store_->settings().pack_bytes) finish_pack();
+  }
+
+  void finish_pack() {
+    if (pack_.empty()) return;
+    std::vector<PackRecord> records;
+    uint64_t bytes = 0;
+    std::string name = pack_.finish(records, bytes);
+    index_->add_pack(name, bytes, records);
+  }
+
+ private:
+  std::shared_ptr<const Store> store_;
+  std::unique_ptr<ChunkIndex> index_;
+  Session session_;
+  PackBuilder pack_;
+  ChunkIdSet known_;
+  uint64_t stored_bytes_ = 0;
+};
+
+class DedupWriter : public sdk::StorageWriter {
+ public:
+  DedupWriter(std::shared_ptr<const Store> store, std::string set_name)
+      : sink_(store),
+        codec_(store->make_codec()),
+        chunker_(store->config().chunker),
+        set_name_(std::move(set_name)),
+        writing_marker_(store->writing_path(set_name_)) {
+    storage::UniqueFd marker = storage::open_or_throw(writing_marker_, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    marker.close_checked(writing_marker_);
+  }
+  ~DedupWriter() override {
+    if (!committed_) ::unlink(writing_marker_.c_str());
+  }
+
+  void write_entry(const sbx_entry& entry) override {
+    if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "write_entry before the previous entry ended");
+    record_ = EntryRecord{};
+    record_.entry = sdk::Entry::from(entry);
+    data_seen_ = 0;
+    buffer_.clear();
+    buffer_start_ = 0;
+    in_entry_ = true;
+  }
+
+  void write_data(std::string_view data) override {
+    if (!in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "write_data outside an entry");
+    data_seen_ += data.size();
+    if (data_seen_ > record_.entry.data_length())
+      throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                       "more data than the entry's length for " + record_.entry.path);
+    buffer_.append(data);
+    cut_chunks(false);
+  }
+
+  sdk::Locator end_entry() override {
+    if (!in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "end_entry outside an entry");
+    if (data_seen_ != record_.entry.data_length())
+      throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                       "entry " + record_.entry.path + " ended after " + std::to_string(data_seen_) + " of " +
+                           std::to_string(record_.entry.data_length()) + " data bytes");
+    cut_chunks(true);
+    in_entry_ = false;
+    std::string encoded = encode_entry_record(record_);
+    ChunkId id = codec_->id_of(encoded);
+    enqueue(id, BlobType::entry, std::move(encoded));
+    builder_.manifest.entries.push_back(id);
+    builder_.manifest.data_bytes += data_seen_;
+    return sdk::Locator(id.begin(), id.end());
+  }
+
+  sdk::Locator link_entry(std::string_view source_locator) override {
+    if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "link_entry inside an entry");
+    ChunkId id = id_from(source_locator);
+    // Protected before it is read: gc cannot take the record or its chunks away in between.
+    if (!sink_.lookup_and_protect({id})[0])
+      throw sdk::Error(SBX_ERR_NOT_FOUND, "the entry to link is not on this device");
+    sink_.first_time(id);
+    EntryRecord record = decode_entry_record(
+        codec_->open(fetch_stored(sink_.store(), sink_.index(), id), id, BlobType::entry, "an entry record"));
+    std::vector<ChunkId> chunk_ids;
+    for (const auto& c : record.chunks) chunk_ids.push_back(c.id);
+    auto present = sink_.lookup_and_protect(chunk_ids);
+    for (size_t i = 0; i < chunk_ids.size(); ++i) {
+      if (!present[i])
+        throw sdk::Error(SBX_ERR_NOT_FOUND, "data of " + record.entry.path + " is not on this device");
+      sink_.first_time(chunk_ids[i]);
+      builder_.add_chunk(chunk_ids[i]);
+    }
+    builder_.manifest.entries.push_back(id);
+    builder_.manifest.data_bytes += record.entry.data_length();
+    return sdk::Locator(id.begin(), id.end());
+  }
+
+  sbx_set_stats commit() override {
+    if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "commit inside an entry");
+    flush_batch();
+    sink_.finish_pack();
+    const std::string stored = codec_->seal(BlobType::manifest, Store::manifest_id(*codec_, set_name_),
+                                            encode_manifest(builder_.manifest));
+    {
+      // Under the shared lock: gc, deciding under the exclusive one, sees either this session or the
+      // manifest.
+      StoreLock shared(sink_.store().lock_path(), false);
+      write_manifest_file(sink_.store(), set_name_, stored, false);
+      committed_ = true;
+      ::unlink(writing_marker_.c_str());
+    }
+    sbx_set_stats stats{};
+    stats.struct_size = sizeof stats;
+    stats.stored_bytes = sink_.stored_bytes() + stored.size();
+    stats.entries = builder_.manifest.entries.size();
+    return stats;
+  }
+
+  void abort() noexcept override {}
+
+ private:
+  void cut_chunks(bool at_end) {
+    while (buffer_start_ < buffer_.size()) {
+      const auto* data = reinterpret_cast<const uint8_t*>(buffer_.data()) + buffer_start_;
+      size_t cut = chunker_.next_cut(data, buffer_.size() - buffer_start_, at_end);
+      if (cut == 0) break;
+      std::string_view chunk(buffer_.data() + buffer_start_, cut);
+      ChunkId id = codec_->id_of(chunk);
+      record_.chunks.push_back({id, uint32_t(cut)});
+      builder_.add_chunk(id);
+      enqueue(id, BlobType::data, std::string(chunk));
+      buffer_start_ += cut;
+    }
+    // Keep the buffer from growing: drop consumed bytes once they outweigh the rest.
+    if (buffer_start_ > 0 && buffer_start_ * 2 >= buffer_.size()) {
+      buffer_.erase(0, buffer_start_);
+      buffer_start_ = 0;
+    }
+  }
+
+  void enqueue(const ChunkId& id, BlobType type, std::string plain) {
+    if (!sink_.first_time(id)) return;
+    batch_bytes_ += plain.size();
+    batch_.push_back({id, type, std::move(plain)});
+    if (batch_.size() >= kBatchChunks || batch_bytes_ >= kBatchBytes) flush_batch();
+  }
+
+  void flush_batch() {
+    if (batch_.empty()) return;
+    std::vector<ChunkId> ids;
+    ids.reserve(batch_.size());
+    for (const auto& p : batch_) ids.push_back(p.id);
+    auto present = sink_.lookup_and_protect(ids);
+    for (size_t i = 0; i < batch_.size(); ++i)
+      if (!present[i])
+        sink_.add_stored(batch_[i].id, codec_->seal(batch_[i].type, batch_[i].id, batch_[i].plain));
+    batch_.clear();
+    batch_bytes_ = 0;
+  }
+
+  struct Pending {
+    ChunkId id;
+    BlobType type;
+    std::string plain;
+  };
+
+  PackSink sink_;
+  std::unique_ptr<BlobCodec> codec_;
+  Chunker chunker_;
+  std::string set_name_;
+  std::string writing_marker_;
+  bool committed_ = false;
+  bool in_entry_ = false;
+  EntryRecord record_;
+  uint64_t data_seen_ = 0;
+  std::string buffer_;
+  size_t buffer_start_ = 0;
+  std::vector<Pending> batch_;
+  size_t batch_bytes_ = 0;
+  ManifestBuilder builder_;
+};
+
+// Thrown when the host's sink refuses: reading stops with the host's status instead of going on.
+struct SinkRefused {
+  sbx_status status;
+};
+
+void call_sink(sbx_status status) {
+  if (status < 0) throw SinkRefused{status};
+}
+
+class DedupReader : public sdk::StorageReader {
+ public:
+  explicit DedupReader(std::shared_ptr<const Store> store)
+      : store_(std::move(store)), index_(store_->open_index()), codec_(store_->make_codec()) {}
+
+  void read_entries(std::span<const sbx_bytes> locators, const sbx_entry_sink& sink) override {
+    try {
+      for (size_t i = 0; i < locators.size(); ++i) read_one(i, sdk::view(locators[i]), sink);
+    } catch (const SinkRefused& refused) {
+      throw sdk::Error(refused.status, "reading stopped: the host refused an entry");
+    }
+  }
+
+ private:
+  void read_one(size_t index, std::string_view locator, const sbx_entry_sink& sink) {
+    std::string what = "entry " + std::to_string(index);
+    try {
+      if (locator.size() != kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "locator is not a dedup entry id");
+      ChunkId id = id_from(locator);
+      EntryRecord record = decode_entry_record(
+          codec_->open(fetch_stored(*store_, *index_, id), id, BlobType::entry, "an entry record"));
+      what = record.entry.path;
+      call_sink(sink.on_entry(sink.ctx, &record.entry.as_c()));
+      for (const auto& chunk : record.chunks) {
+        std::string plain = codec_->open(fetch_stored(*store_, *index_, chunk.id), chunk.id, BlobType::data,
+                                         "a data chunk of " + record.entry.path);
+        if (plain.size() != chunk.length)
+          throw sdk::Error(SBX_ERR_CORRUPT, "a data chunk of " + record.entry.path + " has the wrong length");
+        call_sink(sink.on_data(sink.ctx, sdk::make_bytes(plain)));
+      }
+      call_sink(sink.on_entry_end(sink.ctx));
+    } catch (const sdk::Error& e) {
+      call_sink(sink.on_entry_error(sink.ctx, index, e.status(), sdk::make_str(e.what())));
+    }
+  }
+
+  std::shared_ptr<const Store> store_;
+  std::unique_ptr<ChunkIndex> index_;
+  std::unique_ptr<BlobCodec> codec_;
+};
+
+class Receiver : public sdk::DedupReceiver {
+ public:
+  explicit Receiver(std::shared_ptr<const Store> store) : sink_(store), codec_(store->make_codec()) {}
+
+  void missing_chunks(std::span<const sbx_bytes> ids, uint8_t* missing) override {
+    std::vector<ChunkId> asked;
+    asked.reserve(ids.size());
+    for (const auto& id : ids) asked.push_back(id_from(sdk::view(id)));
+    auto present = sink_.lookup_and_protect(asked);
+    for (size_t i = 0; i < asked.size(); ++i) {
+      // Received earlier in this session counts as present even before its pack is indexed.
+      missing[i] = (present[i] || sink_.known(asked[i])) ? 0 : 1;
+      if (present[i]) sink_.first_time(asked[i]);
+    }
+  }
+
+  void receive_chunk(std::string_view chunk_id, std::string_view stored) override {
+    ChunkId id = id_from(chunk_id);
+    if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a received chunk is truncated");
+    BlobType type = BlobType(uint8_t(stored[1]));
+    if (type != BlobType::data && type != BlobType::entry)
+      throw sdk::Error(SBX_ERR_CORRUPT, "a received chunk is of an unknown type");
+    std::string plain = codec_->open(stored, id, type, "a received chunk");
+    if (codec_->id_of(plain) != id)
+      throw sdk::Error(SBX_ERR_CORRUPT, "a received chunk does not match its id (another dedup domain?)");
+    if (sink_.known(id)) return;  // sent twice (a resumed duplication): keep the first
+    sink_.lookup_and_protect({id});
+    sink_.first_time(id);
+    sink_.add_stored(id, stored);
+  }
+
+  void flush_received() override { sink_.finish_pack(); }
+
+  void receive_set(std::string_view set_name, std::string_view manifest_stored) override {
+    check_set_name(set_name);
+    flush_received();
+    Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
+                                                     BlobType::manifest, "the received manifest"));
+    std::vector<ChunkId> needed = manifest.entries;
+    needed.insert(needed.end(), manifest.chunks.begin(), manifest.chunks.end());
+    auto present = sink_.lookup_and_protect(needed);
+    for (size_t i = 0; i < needed.size(); ++i)
+      if (!present[i])
+        throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
+                                                to_hex(id_view(needed[i])).substr(0, 16) +
+                                                ", which was not sent");
+    StoreLock shared(sink_.store().lock_path(), false);
+    write_manifest_file(sink_.store(), set_name, manifest_stored, /*tolerate_identical=*/true);
+  }
+
+ private:
+  PackSink sink_;
+  std::unique_ptr<BlobCodec> codec_;
+};
+
+}  // namespace
+
+DedupDevice::DedupDevice(std::string_view config_json)
+    : store_(std::make_shared<const Store>(parse_store_settings(config_json))) {}
+
+sbx_storage_info DedupDevice::info() {
+  sbx_storage_info info{};
+  info.struct_size = sizeof info;
+  struct statvfs fs;
+  if (::statvfs(store_->settings().root.c_str(), &fs) != 0) {
+    info.online = 0;
+    return info;
+  }
+  info.total_bytes = uint64_t(fs.f_blocks) * fs.f_frsize;
+  info.free_bytes = uint64_t(fs.f_bavail) * fs.f_frsize;
+  info.used_bytes = store_->open_index()->pack_bytes();
+  info.online = 1;
+  return info;
+}
+
+std::unique_ptr<sdk::StorageWriter> DedupDevice::begin_set(std::string_view set_name) {
+  check_set_name(set_name);
+  if (::access(store_->manifest_path(set_name).c_str(), F_OK) == 0)
+    throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                     "set \"" + std::string(set_name) + "\" already exists on this device");
+  return std::make_unique<DedupWriter>(store_, std::string(set_name));
+}
+
+std::unique_ptr<sdk::StorageReader> DedupDevice::open_set(std::string_view set_name) {
+  check_set_name(set_name);
+  if (::access(store_->manifest_path(set_name).c_str(), F_OK) != 0)
+    throw sdk::Error(SBX_ERR_NOT_FOUND, "no set named \"" + std::string(set_name) + "\" on this device");
+  return std::make_unique<DedupReader>(store_);
+}
+
+void DedupDevice::delete_set(std::string_view set_name) {
+  check_set_name(set_name);
+  bool found = false;
+  for (const auto& path : {store_->manifest_path(set_name), store_->writing_path(set_name)}) {
+    if (::unlink(path.c_str()) == 0)
+      found = true;
+    else if (errno != ENOENT)
+      storage::throw_errno(errno, "cannot delete " + path);
+  }
+  if (!found)
+    throw sdk::Error(SBX_ERR_NOT_FOUND, "no set named \"" + std::string(set_name) + "\" on this device");
+  storage::fsync_directory(store_->sets_dir());
+}
+
+void DedupDevice::list_sets(const std::function<void(std::string_view)>& fn) {
+  std::vector<std::string> names = store_->committed_sets();
+  for (const auto& file : list_directory(store_->sets_dir())) {
+    constexpr std::string_view suffix = ".writing";
+    if (file.size() > suffix.size() && file.substr(file.size() - suffix.size()) == suffix)
+      names.push_back(file.substr(0, file.size() - suffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (const auto& name : names) fn(name);
+}
+
+sbx_dedup_info DedupDevice::dedup_info() {
+  sbx_dedup_info info{};
+  info.struct_size = sizeof info;
+  std::memcpy(info.domain, store_->config().keys.domain.data(), kDomainBytes);
+  auto index = store_->open_index();
+  info.chunks = index->blob_count();
+  info.stored_bytes = index->pack_bytes();
+  info.packs = index->pack_count();
+  return info;
+}
+
+void DedupDevice::set_chunks(std::string_view set_name,
+                             const std::function<void(std::string_view, uint64_t)>& fn) {
+  check_set_name(set_name);
+  auto codec = store_->make_codec();
+  auto index = store_->open_index();
+  Manifest manifest = store_->load_manifest(*codec, set_name);
+  ChunkIdSet seen;
+  for (const auto* list : {&manifest.entries, &manifest.chunks})
+    for (const auto& id : *list) {
+      if (!seen.insert(id).second) continue;
+      auto where = index->find(id);
+      if (!where)
+        throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
+                                                to_hex(id_view(id)).substr(0, 16) +
+                                                ", which the store lacks");
+      fn(id_view(id), where->length);
+    }
+}
+
+std::string DedupDevice::read_chunk(std::string_view chunk_id) {
+  ChunkId id = id_from(chunk_id);
+  auto index = store_->open_index();
+  auto codec = store_->make_codec();
+  std::string stored = fetch_stored(*store_, *index, id);
+  if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a stored chunk is truncated");
+  BlobType type = BlobType(uint8_t(stored[1]));
+  std::string plain = codec->open(stored, id, type, "chunk " + to_hex(chunk_id).substr(0, 16));
+  if (codec->id_of(plain) != id)
+    throw sdk::Error(SBX_ERR_CORRUPT, "chunk " + to_hex(chunk_id).substr(0, 16) + " does not match its id");
+  return stored;
+}
+
+std::string DedupDevice::read_manifest(std::string_view set_name) {
+  check_set_name(set_name);
+  auto codec = store_->make_codec();
+  std::string stored = store_->read_manifest_file(set_name);
+  decode_manifest(codec->open(stored, Store::manifest_id(*codec, set_name), BlobType::manifest,
+                              "manifest of " + std::string(set_name)));
+  return stored;
+}
+
+std::unique_ptr<sdk::DedupReceiver> DedupDevice::begin_receive() {
+  return std::make_unique<Receiver>(store_);
+}
+
+}  // namespace sbx::dedup

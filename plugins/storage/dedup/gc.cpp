@@ -1,0 +1,137 @@
+// Garbage collection: mark every blob a manifest or a writer in flight needs, then sweep the rest.
+//
+// Marking reads manifests without any lock. The decision is taken under the exclusive store lock, which
+// writers take shared around each lookup-and-protect step: there, the sessions of writers in flight and
+// manifests committed meanwhile are marked too, and the dead rows leave the index. A writer that looks up an
+// id afterwards no longer finds it and stores it anew, so no writer can come to rely on a blob being swept.
+// Pack files are deleted or rewritten after the lock is released; a reader that meets a rewritten pack looks
+// its blob up again (fetch_stored).
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "bytes.hpp"
+#include "device.hpp"
+
+namespace sbx::dedup {
+namespace {
+
+// A pack is rewritten when at least this share of its bytes is dead; below it the copy costs more than it
+// frees.
+constexpr double kRewriteDeadShare = 0.2;
+
+void mark_manifest(ChunkIndex& index, const Manifest& manifest) {
+  for (const auto& id : manifest.entries) index.mark(id);
+  for (const auto& id : manifest.chunks) index.mark(id);
+}
+
+}  // namespace
+
+sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_sets, bool dry_run) {
+  const Store& store = *store_;
+  storage::UniqueFd run_lock =
+      storage::open_or_throw(store.settings().root + "/gc.run", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (::flock(run_lock.get(), LOCK_EX | LOCK_NB) != 0)
+    throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                     "another gc is running on this device; try again when it ends");
+
+  sbx_gc_stats stats{};
+  stats.struct_size = sizeof stats;
+  auto index = store.open_index();
+  auto codec = store.make_codec();
+  if (!dry_run) store.adopt_unindexed_packs(*index);
+  const std::set<std::string> live(live_sets.begin(), live_sets.end());
+  std::set<std::string> marked;
+  auto mark_set = [&](const std::string& set) {
+    Manifest manifest;
+    try {
+      manifest = store.load_manifest(*codec, set);
+    } catch (const sdk::Error& e) {
+      if (e.status() == SBX_ERR_NOT_FOUND) return;  // deleted meanwhile
+      throw sdk::Error(e.status(), "gc stopped before deleting anything: the manifest of set \"" + set +
+                                       "\" cannot be read, so what it needs is unknown (" + e.what() + ")");
+    }
+    mark_manifest(*index, manifest);
+    marked.insert(set);
+    if (live.count(set))
+      ++stats.sets_marked;
+    else
+      ++stats.sets_unknown;
+  };
+
+  index->mark_begin();
+  for (const auto& set : store.committed_sets()) mark_set(set);
+  std::vector<ChunkId> dead;
+  std::map<std::string, uint64_t> dead_bytes_by_pack;
+  {
+    StoreLock exclusive(store.lock_path(), true);
+    for (const auto& id : live_session_ids(store)) index->mark(id);
+    for (const auto& set : store.committed_sets())
+      if (!marked.count(set)) mark_set(set);
+    index->mark_commit();
+    dead = index->unmarked();
+    for (const auto& id : dead)
+      if (auto where = index->find(id)) {
+        stats.bytes_freed += where->length;
+        dead_bytes_by_pack[where->pack] += where->length;
+      }
+    stats.chunks_freed = dead.size();
+    if (!dry_run) index->remove_blobs(dead);
+  }
+  stats.chunks_live = index->blob_count() - (dry_run ? dead.size() : 0);
+  if (dry_run) {
+    stats.bytes_after = index->pack_bytes() - std::min(index->pack_bytes(), stats.bytes_freed);
+    return stats;
+  }
+
+  // Sweep: every pack whose bytes are not all live; also blobs never indexed (duplicates written by two
+  // writers at once, or by a writer that died) count as dead.
+  stats.bytes_freed = 0;
+  std::vector<std::pair<std::string, uint64_t>> packs;
+  index->for_each_pack([&](const std::string& pack, uint64_t bytes) { packs.emplace_back(pack, bytes); });
+  for (const auto& [pack, bytes] : packs) {
+    auto rows = index->blobs_in(pack);
+    uint64_t live_bytes = 0;
+    for (const auto& r : rows) live_bytes += r.length;
+    const std::string path = store.layout().pack_path(pack);
+    const std::string dir = path.substr(0, path.find_last_of('/'));
+    if (rows.empty()) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        storage::throw_errno(errno, "cannot delete " + path);
+      storage::fsync_directory(dir);
+      index->remove_pack(pack);
+      ++stats.packs_deleted;
+      stats.bytes_freed += bytes;
+      continue;
+    }
+    const uint64_t overhead = 8 + 44 + 44 * rows.size();
+    const uint64_t dead_bytes = bytes > live_bytes + overhead ? bytes - live_bytes - overhead : 0;
+    if (dead_bytes == 0 || double(dead_bytes) < kRewriteDeadShare * double(bytes)) continue;
+    PackBuilder builder(store.layout());
+    for (const auto& r : rows) builder.add(r.id, read_blob(path, r.offset, r.length));
+    std::vector<PackRecord> records;
+    uint64_t new_bytes = 0;
+    std::string new_pack = builder.finish(records, new_bytes);
+    index->move_blobs(pack, new_pack, new_bytes, records);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) storage::throw_errno(errno, "cannot delete " + path);
+    storage::fsync_directory(dir);
+    ++stats.packs_rewritten;
+    stats.bytes_freed += bytes - std::min(bytes, new_bytes);
+  }
+  // Packs of writers that died before indexing them were adopted above and swept with the rest; what is
+  // left in tmp/ is from writers that died mid-pack.
+  for (const auto& file : list_directory(store.layout().tmp_dir())) {
+    const std::string path = store.layout().tmp_dir() + "/" + file;
+    struct stat st;
+    // Only old leftovers: a writer in flight may be writing this very file.
+    if (::stat(path.c_str(), &st) == 0 && st.st_mtime + 24 * 3600 < ::time(nullptr)) ::unlink(path.c_str());
+  }
+  stats.bytes_after = index->pack_bytes();
+  return stats;
+}
+
+}  // namespace sbx::dedup

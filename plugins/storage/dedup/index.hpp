@@ -1,0 +1,86 @@
+// Where each blob lives: an SQLite table (index.db in the store) from blob id to pack, offset and length.
+//
+// SQLite keeps the index on disk and only a page cache in memory, so memory follows the configured budget
+// (PRAGMA cache_size), never the store's size; WAL lets several job processes look up and add at once. The
+// index is derived data: packs are durable before their rows are added, and every row can be rebuilt from
+// the pack trailers (adopt_pack), so losing the last commits to a power cut only means re-adopting.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pack.hpp"
+
+namespace sbx::dedup {
+
+struct BlobLocation {
+  std::string pack;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+
+class ChunkIndex {
+ public:
+  ChunkIndex(const std::string& path, uint64_t cache_bytes);
+  ~ChunkIndex();
+  ChunkIndex(const ChunkIndex&) = delete;
+  ChunkIndex& operator=(const ChunkIndex&) = delete;
+
+  std::optional<BlobLocation> find(const ChunkId& id);
+  bool has_pack(const std::string& pack);
+  // Adds a written pack and its blobs (an id already indexed keeps its first location).
+  void add_pack(const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& records);
+  void remove_pack(const std::string& pack);
+  // The rows that point into `pack`.
+  std::vector<PackRecord> blobs_in(const std::string& pack);
+  // Moves rows to another pack (a pack rewritten by gc) in one transaction, adding the new pack.
+  void move_blobs(const std::string& from, const std::string& to, uint64_t to_bytes,
+                  const std::vector<PackRecord>& records);
+  void remove_blobs(const std::vector<ChunkId>& ids);
+  void for_each_pack(const std::function<void(const std::string& pack, uint64_t bytes)>& fn);
+  void for_each_blob(const std::function<void(const ChunkId& id, const BlobLocation& where)>& fn);
+  uint64_t blob_count();
+  uint64_t pack_bytes();
+  uint64_t pack_count();
+
+  // Garbage collection's mark table (a temporary table in this connection).
+  void mark_begin();
+  void mark(const ChunkId& id);
+  void mark_commit();  // flushes marks in batches; call before unmarked()
+  std::vector<ChunkId> unmarked();
+  uint64_t marked_count();
+
+  template <class Fn>
+  void transaction(Fn&& fn) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      fn();
+      exec("COMMIT");
+    } catch (...) {
+      exec_noexcept("ROLLBACK");
+      throw;
+    }
+  }
+
+ private:
+  void exec(const char* sql);
+  void exec_noexcept(const char* sql) noexcept;
+  sqlite3_stmt* prepare(const char* sql);
+  [[noreturn]] void fail(const std::string& what);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  sqlite3_stmt* find_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* mark_ = nullptr;
+  bool marking_in_transaction_ = false;
+  uint64_t marks_pending_ = 0;
+};
+
+}  // namespace sbx::dedup

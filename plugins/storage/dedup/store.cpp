@@ -1,0 +1,222 @@
+#include "store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <strongbox/sdk/plugin.hpp>
+
+#include "bytes.hpp"
+#include "common/settings.hpp"
+
+namespace sbx::dedup {
+namespace {
+
+constexpr std::string_view kManifestSuffix = ".manifest";
+constexpr std::string_view kManifestLabel = "strongbox-dedup manifest v1:";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+StoreSettings parse_store_settings(std::string_view config_json) {
+  const storage::DeviceConfig config("dedup device", config_json,
+                                     {"path", "key_file", "domain_from", "compression_level",
+                                      "index_memory_mib", "pack_mib", "chunk_avg_kib"},
+                                     {"path"});
+  StoreSettings s;
+  s.root = config.absolute_path("path");
+  if (config.has("key_file")) s.key_file = config.absolute_path("key_file");
+  if (config.has("domain_from")) s.domain_from = config.absolute_path("domain_from");
+  if (config.has("compression_level")) s.compression_level = int(config.integer("compression_level", -7, 19));
+  if (config.has("index_memory_mib"))
+    s.index_memory_bytes = uint64_t(config.integer("index_memory_mib", 1, 1 << 20)) << 20;
+  if (config.has("pack_mib")) s.pack_bytes = uint64_t(config.integer("pack_mib", 1, 1024)) << 20;
+  if (config.has("chunk_avg_kib")) {
+    const auto avg = uint32_t(config.integer("chunk_avg_kib", 1, 16384)) << 10;
+    s.chunker = ChunkerParams{avg / 4, avg, avg * 4};
+    try {
+      Chunker check(*s.chunker);
+    } catch (const std::invalid_argument& e) {
+      config.fail(std::string("\"chunk_avg_kib\": ") + e.what());
+    }
+  }
+  return s;
+}
+
+void check_set_name(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 200 && name.front() != '.';
+  for (char c : name)
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                c == '_' || c == '-');
+  if (!ok)
+    throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
+                     "invalid set name \"" + std::string(name.substr(0, 60)) +
+                         "\": wanted 1-200 characters of A-Z a-z 0-9 . _ - not starting with .");
+}
+
+Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
+  layout_.root = settings_.root;
+  storage::make_directory(settings_.root, "dedup device");
+  struct stat st;
+  const std::string config_path = settings_.root + "/dedup.json";
+  if (::stat(config_path.c_str(), &st) == 0) {
+    config_ = load_store_config(settings_.root, settings_.key_file);
+    if (!settings_.domain_from.empty()) {
+      StoreConfig other = load_store_config(settings_.domain_from, settings_.key_file);
+      if (other.keys.domain != config_.keys.domain)
+        throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "dedup device: " + settings_.root +
+                                                       " already belongs to another dedup domain than " +
+                                                       settings_.domain_from);
+    }
+  } else if (errno == ENOENT) {
+    config_ = create_store_config(settings_.root, settings_.key_file, settings_.domain_from,
+                                  settings_.chunker.value_or(default_chunker_params()));
+  } else {
+    storage::throw_errno(errno, "dedup device: cannot stat " + config_path);
+  }
+  for (const auto& dir : {layout_.packs_dir(), sets_dir(), sessions_dir(), layout_.tmp_dir()})
+    storage::make_directory(dir, "dedup device");
+}
+
+std::unique_ptr<ChunkIndex> Store::open_index() const {
+  return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+}
+
+std::unique_ptr<BlobCodec> Store::make_codec() const {
+  return std::make_unique<BlobCodec>(config_.keys, settings_.compression_level);
+}
+
+ChunkId Store::manifest_id(BlobCodec& codec, std::string_view set) {
+  std::string label(kManifestLabel);
+  label.append(set);
+  return codec.id_of(label);
+}
+
+std::vector<std::string> Store::committed_sets() const {
+  std::vector<std::string> sets;
+  for (const auto& file : list_directory(sets_dir()))
+    if (ends_with(file, kManifestSuffix) && file.front() != '.')
+      sets.push_back(file.substr(0, file.size() - kManifestSuffix.size()));
+  std::sort(sets.begin(), sets.end());
+  return sets;
+}
+
+std::string Store::read_manifest_file(std::string_view set) const {
+  const std::string path = manifest_path(set);
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) {
+    if (errno == ENOENT)
+      throw sdk::Error(SBX_ERR_NOT_FOUND, "no set named \"" + std::string(set) + "\" on this device");
+    storage::throw_errno(errno, "cannot open " + path);
+  }
+  storage::UniqueFd fd(raw);
+  const uint64_t size = storage::file_size(fd.get(), path);
+  if (size > (1ull << 32)) throw sdk::Error(SBX_ERR_CORRUPT, "manifest " + path + " is implausibly large");
+  std::string stored(size, '\0');
+  if (storage::pread_full(fd.get(), stored.data(), size, 0, path) != size)
+    throw sdk::Error(SBX_ERR_IO, "cannot read " + path);
+  return stored;
+}
+
+Manifest Store::load_manifest(BlobCodec& codec, std::string_view set) const {
+  return decode_manifest(codec.open(read_manifest_file(set), manifest_id(codec, set), BlobType::manifest,
+                                    "manifest " + manifest_path(set)));
+}
+
+size_t Store::adopt_unindexed_packs(ChunkIndex& index) const {
+  size_t adopted = 0;
+  for (const auto& pack : list_packs(layout_)) {
+    if (index.has_pack(pack)) continue;
+    try {
+      uint64_t bytes = 0;
+      auto records = read_pack_trailer(layout_.pack_path(pack), &bytes);
+      index.add_pack(pack, bytes, records);
+      ++adopted;
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_CORRUPT && e.status() != SBX_ERR_NOT_FOUND) throw;
+    }
+  }
+  return adopted;
+}
+
+StoreLock::StoreLock(const std::string& path, bool exclusive)
+    : fd_(storage::open_or_throw(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  while (::flock(fd_.get(), exclusive ? LOCK_EX : LOCK_SH) != 0)
+    if (errno != EINTR) storage::throw_errno(errno, "cannot lock " + path);
+}
+
+StoreLock::~StoreLock() = default;  // closing the descriptor releases the lock
+
+Session::Session(const Store& store) {
+  uint8_t raw[16];
+  storage::random_bytes(raw, sizeof raw);
+  path_ = store.sessions_dir() + "/" +
+          to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)) + ".ids";
+  // Created and locked under the shared store lock: gc, holding it exclusively, never sees it unlocked.
+  StoreLock shared(store.lock_path(), false);
+  fd_ = storage::open_or_throw(path_, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) storage::throw_errno(errno, "cannot lock " + path_);
+}
+
+Session::~Session() {
+  ::unlink(path_.c_str());
+}
+
+void Session::protect(const std::vector<ChunkId>& ids) {
+  if (ids.empty()) return;
+  std::string bytes;
+  bytes.reserve(ids.size() * kIdBytes);
+  for (const auto& id : ids) bytes.append(id_view(id));
+  // Page cache is enough: gc runs on this machine and only needs the ids while this process lives.
+  storage::write_all(fd_.get(), bytes.data(), bytes.size(), path_);
+}
+
+std::vector<ChunkId> live_session_ids(const Store& store) {
+  std::vector<ChunkId> ids;
+  for (const auto& file : list_directory(store.sessions_dir())) {
+    if (!ends_with(file, ".ids")) continue;
+    const std::string path = store.sessions_dir() + "/" + file;
+    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (raw < 0) continue;  // finished in the meantime
+    storage::UniqueFd fd(raw);
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
+      // Nobody holds it: its writer died; what it wrote is garbage now.
+      ::unlink(path.c_str());
+      continue;
+    }
+    const uint64_t size = storage::file_size(fd.get(), path);
+    std::string bytes(size - size % kIdBytes, '\0');
+    size_t got = storage::pread_full(fd.get(), bytes.data(), bytes.size(), 0, path);
+    for (size_t at = 0; at + kIdBytes <= got; at += kIdBytes)
+      ids.push_back(id_from(std::string_view(bytes).substr(at, kIdBytes)));
+  }
+  return ids;
+}
+
+std::string fetch_stored(const Store& store, ChunkIndex& index, const ChunkId& id) {
+  for (int attempt = 0;; ++attempt) {
+    auto where = index.find(id);
+    if (!where && attempt == 0) {
+      // Maybe the pack holding it was never indexed (a crash or power cut between pack and index).
+      store.adopt_unindexed_packs(index);
+      where = index.find(id);
+    }
+    if (!where)
+      throw sdk::Error(SBX_ERR_NOT_FOUND,
+                       "blob " + to_hex(id_view(id)).substr(0, 16) + " is not in the store");
+    try {
+      return read_blob(store.layout().pack_path(where->pack), where->offset, where->length);
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_NOT_FOUND || attempt > 0) throw;
+    }
+  }
+}
+
+}  // namespace sbx::dedup

@@ -1,0 +1,91 @@
+// Transfer drives: export sets with their chunks to a directory, import them into another dedup device of
+// the domain, restore from there; a later optimized duplication sends only new chunks; the reverse direction
+// works the same way; wrong domains, missing or damaged listings are refused without changing anything.
+#include "dedup_site.hpp"
+
+using namespace sbx::test;
+
+TEST(DedupTransfer, SeedARemoteStoreByDrive) {
+  DedupSite s;
+  s.add_dedup("customer");
+  s.add_dedup("cloud", "customer");
+  fs::path data = s.dir() / "data";
+  for (int i = 0; i < 8; ++i) write_file(data / ("f" + std::to_string(i)), random_text(250000, i));
+  int64_t full = s.backup(data, "customer");
+  write_file(data / "f1", random_text(250000, 50));
+  int64_t inc = s.backup(data, "customer", "incremental");
+  auto state = snapshot(data);
+  fs::path drive = s.dir() / "usb";
+
+  auto exported =
+      s.run_json({"transfer", "export", std::to_string(full), std::to_string(inc), "--to", drive.string()});
+  EXPECT_EQ(exported["sets"].size(), 2u);
+  EXPECT_TRUE(fs::exists(drive / "strongbox-transfer.json"));
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "cloud"});
+  ASSERT_EQ(imported["sets"].size(), 2u);
+  int64_t cloud_inc = imported["sets"][1].get<int64_t>();
+  EXPECT_EQ(diff_trees(state, s.restored(cloud_inc, data, "cloud")), "");
+  EXPECT_EQ(s.run({"verify", "--device", "cloud", "--read-data"}).exit_code, 0);
+  // Importing again adds nothing.
+  auto twice = s.run_json({"transfer", "import", drive.string(), "--device", "cloud"});
+  EXPECT_EQ(twice["sets"].size(), 0u);
+
+  // Newer sets then go by optimized duplication, sending only their new chunks.
+  write_file(data / "f2", random_text(250000, 51));
+  int64_t newer = s.backup(data, "customer", "incremental");
+  auto dup = s.run_json({"duplicate", std::to_string(newer), "--to", "cloud"});
+  EXPECT_TRUE(dup["optimized"].get<bool>());
+  EXPECT_LT(dup["bytes_sent"].get<uint64_t>(), 400000u) << dup.dump();
+
+  // The reverse direction: from the cloud back to a fresh customer device for a large restore.
+  s.add_dedup("replacement", "customer");
+  fs::path back = s.dir() / "usb-back";
+  s.run_json({"transfer", "export", std::to_string(imported["sets"][0].get<int64_t>()),
+              std::to_string(cloud_inc), "--to", back.string()});
+  auto restored = s.run_json({"transfer", "import", back.string(), "--device", "replacement"});
+  ASSERT_EQ(restored["sets"].size(), 2u);
+  EXPECT_EQ(diff_trees(state, s.restored(restored["sets"][1].get<int64_t>(), data, "replacement")), "");
+}
+
+TEST(DedupTransfer, AnIncrementalWithoutItsBaseIsRefused) {
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", "one");
+  s.backup(data, "a");
+  write_file(data / "f", "two");
+  int64_t inc = s.backup(data, "a", "incremental");
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(inc), "--to", drive.string()});
+  auto r = s.run({"transfer", "import", drive.string(), "--device", "b"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("export it too"), std::string::npos) << r.err;
+  auto sets = s.run({"--json", "sets", "list"}).json_lines();
+  EXPECT_EQ(sets.size(), 2u) << "a refused import left a set behind";
+}
+
+TEST(DedupTransfer, WrongDomainAndBadDrivesAreRefused) {
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("other");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", "x");
+  int64_t set = s.backup(data, "a");
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(set), "--to", drive.string()});
+  auto wrong = s.run({"transfer", "import", drive.string(), "--device", "other"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("another dedup domain"), std::string::npos) << wrong.err;
+  auto missing = s.run({"transfer", "import", (s.dir() / "nothing").string(), "--device", "a"});
+  EXPECT_EQ(missing.exit_code, 2);
+  write_file(drive / "strongbox-transfer.json", "{not json");
+  auto garbage = s.run({"transfer", "import", drive.string(), "--device", "a"});
+  EXPECT_NE(garbage.exit_code, 0);
+  EXPECT_NE(garbage.err.find("not a strongbox transfer listing"), std::string::npos) << garbage.err;
+  auto unmounted = s.run({"transfer", "export", std::to_string(set), "--to", "/nonexistent-drive/strongbox"});
+  EXPECT_EQ(unmounted.exit_code, 2);
+  EXPECT_NE(unmounted.err.find("is the drive mounted?"), std::string::npos) << unmounted.err;
+  auto disk_set = s.run({"transfer", "export", "999", "--to", (s.dir() / "usb2").string()});
+  EXPECT_EQ(disk_set.exit_code, 2);
+}

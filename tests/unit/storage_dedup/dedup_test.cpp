@@ -1,0 +1,76 @@
+// Data is stored once: a second copy, a shifted copy and an incremental cost only what is new.
+#include "dedup_harness.hpp"
+
+namespace sbx::dedup_test {
+namespace {
+
+class DedupStoresOnce : public DedupTest {};
+
+TEST_F(DedupStoresOnce, TheSameDataUnderAnotherNameCostsOnlyMetadata) {
+  Device d = open_device(small_config(store_dir()));
+  std::string data = random_bytes(3 << 20, 7);
+  sbx_storage_writer* w = begin(d, "first");
+  write_item(w, file_item("one/file", data));
+  sbx_set_stats first = commit(w);
+  w = begin(d, "second");
+  write_item(w, file_item("two/copy", data));
+  sbx_set_stats second = commit(w);
+  EXPECT_GT(first.stored_bytes, data.size());  // random data does not compress
+  // Only metadata: the entry record and the manifest list the ~770 chunk ids of 3 MiB in 4 KiB chunks.
+  EXPECT_LT(second.stored_bytes * 50, first.stored_bytes) << "the copy re-stored data";
+}
+
+TEST_F(DedupStoresOnce, BytesInsertedAtTheStartLeaveLaterChunksShared) {
+  Device d = open_device(small_config(store_dir()));
+  std::string data = random_bytes(2 << 20, 8);
+  sbx_storage_writer* w = begin(d, "before");
+  write_item(w, file_item("f", data));
+  sbx_set_stats before = commit(w);
+  w = begin(d, "after");
+  write_item(w, file_item("f", "inserted bytes" + data));
+  sbx_set_stats after = commit(w);
+  EXPECT_LT(after.stored_bytes * 10, before.stored_bytes) << "content-defined chunks should resynchronise";
+}
+
+TEST_F(DedupStoresOnce, CompressibleDataIsCompressed) {
+  Device d = open_device(small_config(store_dir()));
+  std::string text;
+  for (int i = 0; text.size() < (1 << 20); ++i)
+    text += "line " + std::to_string(i % 1000) + " of a log file\n";
+  sbx_storage_writer* w = begin(d, "logs");
+  write_item(w, file_item("log", text));
+  sbx_set_stats stats = commit(w);
+  EXPECT_LT(stats.stored_bytes * 4, text.size());
+}
+
+TEST_F(DedupStoresOnce, EncryptedStoreHoldsNoPlaintext) {
+  Device d = open_device(small_config(store_dir(), {{"key_file", key_file()}}));
+  std::string marker = "PLAINTEXT-MARKER-0123456789-";
+  std::string data;
+  while (data.size() < 100000) data += marker;
+  sbx_storage_writer* w = begin(d, "secret");
+  write_item(w, file_item("secret-name-marker", data));
+  commit(w);
+  d.reset();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(store_dir())) {
+    if (!entry.is_regular_file() || entry.path().filename() == "index.db") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content.find("PLAINTEXT-MARKER"), std::string::npos) << entry.path();
+    EXPECT_EQ(content.find("secret-name-marker"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(DedupStoresOnce, InfoCountsChunksAndBytes) {
+  Device d = open_device(small_config(store_dir()));
+  auto empty = info(d);
+  EXPECT_EQ(empty.chunks, 0u);
+  write_set(d, "s", tree(3));
+  auto full = info(d);
+  EXPECT_GT(full.chunks, 10u);
+  EXPECT_GT(full.stored_bytes, 200000u);
+  EXPECT_GE(full.packs, 1u);
+}
+
+}  // namespace
+}  // namespace sbx::dedup_test

@@ -1,0 +1,115 @@
+// gc reclaims what no set needs, keeps what live sets, unknown manifests and writers in flight need, and
+// reports what it freed; --dry-run changes nothing.
+#include "dedup_harness.hpp"
+
+namespace sbx::dedup_test {
+namespace {
+
+class DedupGc : public DedupTest {
+ protected:
+  uint64_t store_file_bytes() {
+    uint64_t total = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(store_dir() + "/packs"))
+      if (e.is_regular_file()) total += e.file_size();
+    return total;
+  }
+};
+
+TEST_F(DedupGc, ExpiredSetIsReclaimedAndTheOthersStayIntact) {
+  Device d = open_device(small_config(store_dir()));
+  auto a = tree(21, 1 << 20), b = tree(22, 1 << 20);
+  auto la = write_set(d, "a", a);
+  auto lb = write_set(d, "b", b);
+  uint64_t before = store_file_bytes();
+  ASSERT_EQ(vt_->delete_set(d.get(), str("a")), SBX_OK);
+  sbx_gc_stats stats = gc(d, {"b"});
+  EXPECT_EQ(stats.sets_marked, 1u);
+  EXPECT_EQ(stats.sets_unknown, 0u);
+  EXPECT_GT(stats.chunks_freed, 100u);
+  EXPECT_GT(stats.bytes_freed, 1000000u);
+  EXPECT_EQ(stats.bytes_after, store_file_bytes());
+  EXPECT_LT(store_file_bytes() + 1000000, before);
+  expect_reads_back(d, "b", lb, b);
+  EXPECT_TRUE(verify(d).empty());
+  // A second run finds nothing more.
+  EXPECT_EQ(gc(d, {"b"}).chunks_freed, 0u);
+}
+
+TEST_F(DedupGc, DryRunReportsWithoutDeleting) {
+  Device d = open_device(small_config(store_dir()));
+  write_set(d, "a", tree(23, 1 << 20));
+  auto lb = write_set(d, "b", tree(24));
+  ASSERT_EQ(vt_->delete_set(d.get(), str("a")), SBX_OK);
+  uint64_t before = store_file_bytes();
+  auto chunks_before = info(d).chunks;
+  sbx_gc_stats dry = gc(d, {"b"}, true);
+  EXPECT_GT(dry.chunks_freed, 100u);
+  EXPECT_EQ(store_file_bytes(), before);
+  EXPECT_EQ(info(d).chunks, chunks_before);
+  sbx_gc_stats real = gc(d, {"b"});
+  EXPECT_EQ(real.chunks_freed, dry.chunks_freed);
+}
+
+TEST_F(DedupGc, ManifestsTheHostDidNotNameAreKept) {
+  Device d = open_device(small_config(store_dir()));
+  auto items = tree(25);
+  auto la = write_set(d, "a", items);
+  sbx_gc_stats stats = gc(d, {});
+  EXPECT_EQ(stats.sets_unknown, 1u);
+  EXPECT_EQ(stats.chunks_freed, 0u);
+  expect_reads_back(d, "a", la, items);
+}
+
+TEST_F(DedupGc, AWriterInFlightKeepsTheChunksItReusedAndWrote) {
+  Device d = open_device(small_config(store_dir()));
+  std::string shared = random_bytes(2 << 20, 26);
+  write_set(d, "old", {file_item("f", shared)});
+  // A writer reuses the old set's chunks (2 MiB of 4 KiB chunks: many batches, so lookups happen now)...
+  sbx_storage_writer* w = begin(d, "new");
+  Item item = file_item("g", shared + random_bytes(300000, 27));
+  Locator l = write_item(w, item);
+  // ...while the old set expires and gc runs in another handle, as another process would.
+  ASSERT_EQ(vt_->delete_set(d.get(), str("old")), SBX_OK);
+  {
+    Device other = open_device(small_config(store_dir()));
+    gc(other, {"new"});
+  }
+  commit(w);
+  expect_reads_back(d, "new", {l}, {item});
+  EXPECT_TRUE(verify(d).empty());
+}
+
+TEST_F(DedupGc, PartlyDeadPacksAreRewritten) {
+  Device d = open_device(small_config(store_dir(), {{"pack_mib", 16}}));
+  // One pack holding both sets' chunks.
+  sbx_storage_writer* w = begin(d, "both");
+  auto keep = file_item("keep", random_bytes(500000, 28));
+  auto drop = file_item("drop", random_bytes(1500000, 29));
+  Locator lk = write_item(w, keep);
+  write_item(w, drop);
+  commit(w);
+  w = begin(d, "keeper");
+  Locator linked;
+  ASSERT_EQ(link(w, lk, &linked), SBX_OK);
+  commit(w);
+  ASSERT_EQ(vt_->delete_set(d.get(), str("both")), SBX_OK);
+  sbx_gc_stats stats = gc(d, {"keeper"});
+  EXPECT_EQ(stats.packs_rewritten, 1u);
+  EXPECT_LT(store_file_bytes(), 700000u);
+  expect_reads_back(d, "keeper", {linked}, {keep});
+}
+
+TEST_F(DedupGc, DamagedManifestStopsGcBeforeItDeletesAnything) {
+  Device d = open_device(small_config(store_dir()));
+  write_set(d, "a", tree(30));
+  write_set(d, "b", tree(31));
+  ASSERT_EQ(vt_->delete_set(d.get(), str("a")), SBX_OK);
+  std::ofstream(store_dir() + "/sets/b.manifest", std::ios::binary | std::ios::trunc) << "garbage";
+  uint64_t before = store_file_bytes();
+  gc(d, {"b"}, false, SBX_ERR_CORRUPT);
+  EXPECT_NE(FakeHost::last_error().find("gc stopped before deleting anything"), std::string::npos);
+  EXPECT_EQ(store_file_bytes(), before);
+}
+
+}  // namespace
+}  // namespace sbx::dedup_test
