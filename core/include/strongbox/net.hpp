@@ -25,12 +25,13 @@ enum class FrameType : uint8_t {
   done = 7,       // JSON: summary
   error = 8,      // JSON: {"message": "..."}
   // Optimized duplication between dedup devices of one domain (jobs/chunk_copier.cpp):
-  chunk_query = 9,     // chunk ids, 32 bytes each; answered by chunk_missing
-  chunk_missing = 10,  // one byte per id asked: 1 when the receiver lacks it
-  chunk = 11,          // a chunk id (32 bytes) and the chunk as stored
-  chunk_flush = 12,    // make received chunks durable; answered by chunk_ack
-  chunk_ack = 13,      // JSON: {"received": N} chunks received since the previous ack
-  set_manifest = 14,   // name length (4, LE), set name, the set's stored manifest; answered by done
+  set_offer = 9,  // name length (4, LE), set name, the set's stored manifest; answered by chunk_missing
+  chunk_missing =
+      10,            // ids (32 bytes each) of chunks the receiver lacks, in order; an empty one ends the list
+  chunk = 11,        // the next missing chunk, as stored (its id is the next one of the list)
+  chunk_flush = 12,  // make received chunks durable; answered by chunk_ack
+  chunk_ack = 13,    // JSON: {"received": N} chunks received since the previous ack
+  set_commit = 14,   // every missing chunk was sent: commit the offered set; answered by done
 };
 
 constexpr uint32_t kProtocolVersion = 1;

@@ -112,6 +112,8 @@ class StorageReceiver {
 
   // One flag per id: true when the device lacks that chunk.
   std::vector<bool> missing_chunks(const std::vector<std::string>& ids);
+  // The chunks the set described by `manifest` needs that the device lacks, in manifest order.
+  std::vector<std::string> offer_set(std::string_view set_name, std::string_view manifest);
   void receive_chunk(std::string_view chunk_id, std::string_view stored);
   void flush_received();  // chunks received so far are durable afterwards
   void receive_set(std::string_view set_name, std::string_view manifest);

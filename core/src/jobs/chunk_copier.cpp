@@ -15,7 +15,8 @@
 namespace sbx::service::detail {
 namespace {
 
-constexpr size_t kQueryIds = 4096;
+// Ids per chunk_missing frame: 8 MiB, half the frame limit.
+constexpr size_t kIdsPerFrame = 256 * 1024;
 // A flush (fsync on the receiver) at most this often keeps a resumed transfer from resending much.
 constexpr uint64_t kAckEveryBytes = 64u << 20;
 constexpr size_t kFrameHeaderBytes = 5;
@@ -71,28 +72,35 @@ void serve_chunk_receiver(plugins::Connection& connection, plugins::StorageDevic
   net::FrameWriter out(connection);
   try {
     auto receiver = target.begin_receive();
+    std::string set_name, manifest;
+    std::vector<std::string> missing;
+    size_t next = 0;  // the missing chunk the next chunk frame carries
     uint64_t received = 0;
     net::Frame frame;
     while (in.read(frame)) {
       switch (frame.type) {
-        case net::FrameType::chunk_query: {
-          if (frame.payload.size() % SBX_CHUNK_ID_BYTES != 0)
-            throw net::ProtocolError("a chunk query is not a list of ids");
-          std::vector<std::string> ids;
-          for (size_t at = 0; at < frame.payload.size(); at += SBX_CHUNK_ID_BYTES)
-            ids.push_back(frame.payload.substr(at, SBX_CHUNK_ID_BYTES));
-          auto missing = receiver->missing_chunks(ids);
-          std::string flags(ids.size(), '\0');
-          for (size_t i = 0; i < ids.size(); ++i) flags[i] = missing[i] ? 1 : 0;
-          out.write(net::FrameType::chunk_missing, flags);
+        case net::FrameType::set_offer: {
+          std::string_view payload = frame.payload;
+          if (payload.size() < 4) throw net::ProtocolError("a set offer is too short");
+          uint32_t name_len = uint32_t(uint8_t(payload[0])) | uint32_t(uint8_t(payload[1])) << 8 |
+                              uint32_t(uint8_t(payload[2])) << 16 | uint32_t(uint8_t(payload[3])) << 24;
+          if (name_len > payload.size() - 4) throw net::ProtocolError("a set offer's name runs past its end");
+          set_name = std::string(payload.substr(4, name_len));
+          manifest = std::string(payload.substr(4 + name_len));
+          missing = receiver->offer_set(set_name, manifest);
+          next = 0;
+          for (size_t first = 0; first < missing.size(); first += kIdsPerFrame) {
+            std::string ids;
+            for (size_t i = first; i < std::min(missing.size(), first + kIdsPerFrame); ++i) ids += missing[i];
+            out.write(net::FrameType::chunk_missing, ids);
+          }
+          out.write(net::FrameType::chunk_missing, {});
           out.flush();
           break;
         }
         case net::FrameType::chunk:
-          if (frame.payload.size() <= SBX_CHUNK_ID_BYTES)
-            throw net::ProtocolError("a chunk frame is too short");
-          receiver->receive_chunk(std::string_view(frame.payload).substr(0, SBX_CHUNK_ID_BYTES),
-                                  std::string_view(frame.payload).substr(SBX_CHUNK_ID_BYTES));
+          if (next >= missing.size()) throw net::ProtocolError("a chunk arrived that was not asked for");
+          receiver->receive_chunk(missing[next++], frame.payload);
           ++received;
           break;
         case net::FrameType::chunk_flush:
@@ -101,18 +109,15 @@ void serve_chunk_receiver(plugins::Connection& connection, plugins::StorageDevic
           out.flush();
           received = 0;
           break;
-        case net::FrameType::set_manifest: {
-          std::string_view payload = frame.payload;
-          if (payload.size() < 4) throw net::ProtocolError("a manifest frame is too short");
-          uint32_t name_len = uint32_t(uint8_t(payload[0])) | uint32_t(uint8_t(payload[1])) << 8 |
-                              uint32_t(uint8_t(payload[2])) << 16 | uint32_t(uint8_t(payload[3])) << 24;
-          if (name_len > payload.size() - 4)
-            throw net::ProtocolError("a manifest frame's name runs past its end");
-          receiver->receive_set(payload.substr(4, name_len), payload.substr(4 + name_len));
+        case net::FrameType::set_commit:
+          if (set_name.empty()) throw net::ProtocolError("a commit arrived before any set was offered");
+          if (next != missing.size())
+            throw net::ProtocolError("commit after " + std::to_string(next) + " of " +
+                                     std::to_string(missing.size()) + " missing chunks");
+          receiver->receive_set(set_name, manifest);
           net::send_json(out, net::FrameType::done, nlohmann::json::object());
           out.flush();
           break;
-        }
         default:
           throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) +
                                    " in a chunk copy");
@@ -158,35 +163,38 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
   Sender sender{writer, reader, out};
   ProgressTicker ticker(progress);
   ProgressInfo info{"duplicate", 0, 0, store_name};
-  auto chunks = source.set_chunks(store_name);
-  out.chunks_total = chunks.size();
-  for (const auto& c : chunks) out.stored_bytes += c.stored_bytes;
-  for (size_t first = 0; first < chunks.size(); first += kQueryIds) {
-    const size_t count = std::min(kQueryIds, chunks.size() - first);
-    std::string query;
-    query.reserve(count * SBX_CHUNK_ID_BYTES);
-    for (size_t i = 0; i < count; ++i) query += chunks[first + i].id;
-    sender.send(net::FrameType::chunk_query, query);
-    writer.flush();
+  // What the set needs, and its stored size: the figure bytes sent is measured against.
+  for (const auto& c : source.set_chunks(store_name)) {
+    ++out.chunks_total;
+    out.stored_bytes += c.stored_bytes;
+  }
+  const std::string manifest = source.read_manifest(store_name);
+  out.stored_bytes += manifest.size();
+  sender.send(net::FrameType::set_offer, u32_bytes(uint32_t(store_name.size())) + store_name + manifest);
+  writer.flush();
+  std::vector<std::string> missing;
+  for (;;) {
     net::Frame answer = expect_reply(reader, net::FrameType::chunk_missing, "the list of missing chunks");
-    if (answer.payload.size() != count)
-      throw ServiceError("the receiver answered a chunk query with the wrong length");
-    for (size_t i = 0; i < count; ++i) {
-      if (answer.payload[i] == 0) continue;
-      const auto& id = chunks[first + i].id;
-      std::string frame = id + source.read_chunk(id);
-      sender.send(net::FrameType::chunk, frame);
-      sender.since_ack += frame.size();
-      ++out.chunks_sent;
-      info.bytes = out.bytes_sent;
-      info.files = out.chunks_sent;
-      ticker.tick(info);
-      if (sender.since_ack >= kAckEveryBytes) sender.flush_and_wait_ack();
-    }
+    if (answer.payload.empty()) break;
+    if (answer.payload.size() % SBX_CHUNK_ID_BYTES != 0)
+      throw ServiceError("the receiver's list of missing chunks is malformed");
+    for (size_t at = 0; at < answer.payload.size(); at += SBX_CHUNK_ID_BYTES)
+      missing.push_back(answer.payload.substr(at, SBX_CHUNK_ID_BYTES));
+    if (missing.size() > out.chunks_total)
+      throw ServiceError("the receiver asked for more chunks than the set has");
+  }
+  for (const auto& id : missing) {
+    std::string stored = source.read_chunk(id);
+    sender.send(net::FrameType::chunk, stored);
+    sender.since_ack += stored.size();
+    ++out.chunks_sent;
+    info.bytes = out.bytes_sent;
+    info.files = out.chunks_sent;
+    ticker.tick(info);
+    if (sender.since_ack >= kAckEveryBytes) sender.flush_and_wait_ack();
   }
   sender.flush_and_wait_ack();
-  std::string manifest = source.read_manifest(store_name);
-  sender.send(net::FrameType::set_manifest, u32_bytes(uint32_t(store_name.size())) + store_name + manifest);
+  sender.send(net::FrameType::set_commit, {});
   writer.flush();
   expect_reply(reader, net::FrameType::done, "the set to be committed");
   writer.finish();

@@ -85,7 +85,7 @@ bool FrameReader::read(Frame& frame) {
     throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the limit");
   if (!fill(4 + size_t(length))) throw ProtocolError("stream ended inside a frame");
   auto type = static_cast<uint8_t>(buffer_[start_ + 4]);
-  if (type < uint8_t(FrameType::hello) || type > uint8_t(FrameType::set_manifest))
+  if (type < uint8_t(FrameType::hello) || type > uint8_t(FrameType::set_commit))
     throw ProtocolError("unknown frame type " + std::to_string(type));
   frame.type = FrameType(type);
   frame.payload.assign(buffer_, start_ + 5, length - 1);

@@ -373,6 +373,32 @@ std::vector<bool> StorageReceiver::missing_chunks(const std::vector<std::string>
   return missing;
 }
 
+std::vector<std::string> StorageReceiver::offer_set(std::string_view set_name, std::string_view manifest) {
+  const detail::LoadedPlugin& plugin = *device_->plugin;
+  struct Collected {
+    std::vector<std::string> ids;
+    bool bad = false;
+  } collected;
+  const sbx_chunk_fn add = [](void* ctx, sbx_bytes id, uint64_t) noexcept {
+    auto* into = static_cast<Collected*>(ctx);
+    try {
+      if (id.len != SBX_CHUNK_ID_BYTES)
+        into->bad = true;
+      else
+        into->ids.emplace_back(reinterpret_cast<const char*>(id.data), id.len);
+    } catch (...) {
+      into->bad = true;
+    }
+  };
+  const std::string what = "offer set " + in_quotes(set_name);
+  check(plugin, what, call_plugin([&] {
+          return plugin.storage.offer_set(receiver_, to_str(set_name), detail::to_bytes(manifest), add,
+                                          &collected);
+        }));
+  if (collected.bad) fail(plugin, SBX_ERR_INTERNAL, what, "named a malformed chunk id");
+  return std::move(collected.ids);
+}
+
 void StorageReceiver::receive_chunk(std::string_view chunk_id, std::string_view stored) {
   const detail::LoadedPlugin& plugin = *device_->plugin;
   check(plugin, "receive a chunk", call_plugin([&] {

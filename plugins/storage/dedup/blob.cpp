@@ -75,16 +75,16 @@ std::string BlobCodec::seal(BlobType type, const ChunkId& id, std::string_view p
   return out;
 }
 
-std::string BlobCodec::open(std::string_view stored, const ChunkId& id, BlobType type,
-                            const std::string& what) {
+std::string BlobCodec::unseal(std::string_view stored, const ChunkId& id, std::optional<BlobType> type,
+                              const std::string& what, uint8_t& flags, uint32_t& plain_len) {
   if (stored.size() < kBlobOverhead) corrupt(what, "shorter than a blob header");
-  const uint8_t flags = uint8_t(stored[0]);
+  flags = uint8_t(stored[0]);
   if (flags & ~(kCompressed | kEncrypted)) corrupt(what, "unknown flags");
   if (bool(flags & kEncrypted) != keys_.encrypted)
     corrupt(what, keys_.encrypted ? "stored unencrypted in an encrypted store"
                                   : "encrypted in an unencrypted store");
-  if (uint8_t(stored[1]) != uint8_t(type)) corrupt(what, "holds another kind of blob than expected");
-  const uint32_t plain_len = get_u32(stored.data() + 2);
+  if (type && uint8_t(stored[1]) != uint8_t(*type)) corrupt(what, "holds another kind of blob than expected");
+  plain_len = get_u32(stored.data() + 2);
   if (plain_len > kMaxPlainBytes) corrupt(what, "implausible length");
   uint8_t nonce[storage::kNonceBytes];
   std::memcpy(nonce, stored.data() + kBlobHeaderBytes, sizeof nonce);
@@ -107,6 +107,20 @@ std::string BlobCodec::open(std::string_view stored, const ChunkId& id, BlobType
     ChunkId mac = hasher_.id_of(tagged.data(), tagged.size());
     if (std::memcmp(mac.data(), tag, sizeof tag) != 0) corrupt(what, "integrity tag mismatch");
   }
+  return payload;
+}
+
+void BlobCodec::authenticate(std::string_view stored, const ChunkId& id, const std::string& what) {
+  uint8_t flags = 0;
+  uint32_t plain_len = 0;
+  unseal(stored, id, std::nullopt, what, flags, plain_len);
+}
+
+std::string BlobCodec::open(std::string_view stored, const ChunkId& id, BlobType type,
+                            const std::string& what) {
+  uint8_t flags = 0;
+  uint32_t plain_len = 0;
+  std::string payload = unseal(stored, id, type, what, flags, plain_len);
   if (!(flags & kCompressed)) {
     if (payload.size() != plain_len) corrupt(what, "length mismatch");
     return payload;

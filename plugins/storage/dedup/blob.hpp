@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,10 +36,16 @@ class BlobCodec {
   std::string seal(BlobType type, const ChunkId& id, std::string_view plain);
   // Throws sdk::Error(SBX_ERR_CORRUPT) naming `what` when the blob is damaged or not of `type`.
   std::string open(std::string_view stored, const ChunkId& id, BlobType type, const std::string& what);
+  // Checks the blob's tag against its id without decompressing; throws like open().
+  void authenticate(std::string_view stored, const ChunkId& id, const std::string& what);
   // The id the plaintext has under the domain's id key.
   ChunkId id_of(std::string_view plain) { return hasher_.id_of(plain.data(), plain.size()); }
 
  private:
+  // Checks header and tag; returns the payload (decrypted when encrypted), the flags and the plain length.
+  std::string unseal(std::string_view stored, const ChunkId& id, std::optional<BlobType> type,
+                     const std::string& what, uint8_t& flags, uint32_t& plain_len);
+
   const DomainKeys& keys_;
   int level_;
   std::unique_ptr<storage::GcmCipher> cipher_;

@@ -142,8 +142,8 @@ class DedupWriter : public sdk::StorageWriter {
     if (!sink_.lookup_and_protect({id})[0])
       throw sdk::Error(SBX_ERR_NOT_FOUND, "the entry to link is not on this device");
     sink_.first_time(id);
-    EntryRecord record = decode_entry_record(
-        codec_->open(fetch_stored(sink_.store(), sink_.index(), id), id, BlobType::entry, "an entry record"));
+    EntryRecord record = decode_entry_record(codec_->open(
+        fetch_stored(sink_.store(), sink_.index(), files_, id), id, BlobType::entry, "an entry record"));
     std::vector<ChunkId> chunk_ids;
     for (const auto& c : record.chunks) chunk_ids.push_back(c.id);
     auto present = sink_.lookup_and_protect(chunk_ids);
@@ -229,6 +229,7 @@ class DedupWriter : public sdk::StorageWriter {
 
   PackSink sink_;
   std::unique_ptr<BlobCodec> codec_;
+  PackFiles files_{sink_.store().layout()};
   Chunker chunker_;
   std::string set_name_;
   std::string writing_marker_;
@@ -272,12 +273,12 @@ class DedupReader : public sdk::StorageReader {
       if (locator.size() != kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "locator is not a dedup entry id");
       ChunkId id = id_from(locator);
       EntryRecord record = decode_entry_record(
-          codec_->open(fetch_stored(*store_, *index_, id), id, BlobType::entry, "an entry record"));
+          codec_->open(fetch_stored(*store_, *index_, files_, id), id, BlobType::entry, "an entry record"));
       what = record.entry.path;
       call_sink(sink.on_entry(sink.ctx, &record.entry.as_c()));
       for (const auto& chunk : record.chunks) {
-        std::string plain = codec_->open(fetch_stored(*store_, *index_, chunk.id), chunk.id, BlobType::data,
-                                         "a data chunk of " + record.entry.path);
+        std::string plain = codec_->open(fetch_stored(*store_, *index_, files_, chunk.id), chunk.id,
+                                         BlobType::data, "a data chunk of " + record.entry.path);
         if (plain.size() != chunk.length)
           throw sdk::Error(SBX_ERR_CORRUPT, "a data chunk of " + record.entry.path + " has the wrong length");
         call_sink(sink.on_data(sink.ctx, sdk::make_bytes(plain)));
@@ -291,6 +292,7 @@ class DedupReader : public sdk::StorageReader {
   std::shared_ptr<const Store> store_;
   std::unique_ptr<ChunkIndex> index_;
   std::unique_ptr<BlobCodec> codec_;
+  PackFiles files_{store_->layout()};
 };
 
 class Receiver : public sdk::DedupReceiver {
@@ -306,6 +308,24 @@ class Receiver : public sdk::DedupReceiver {
       // Received earlier in this session counts as present even before its pack is indexed.
       missing[i] = (present[i] || sink_.known(asked[i])) ? 0 : 1;
       if (present[i]) sink_.first_time(asked[i]);
+    }
+  }
+
+  void offer_set(std::string_view set_name, std::string_view manifest_stored,
+                 const std::function<void(std::string_view)>& fn) override {
+    check_set_name(set_name);
+    Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
+                                                     BlobType::manifest, "the offered manifest"));
+    std::vector<ChunkId> needed = manifest.entries;
+    needed.insert(needed.end(), manifest.chunks.begin(), manifest.chunks.end());
+    auto present = sink_.lookup_and_protect(needed);
+    ChunkIdSet reported;
+    for (size_t i = 0; i < needed.size(); ++i) {
+      if (present[i]) {
+        sink_.first_time(needed[i]);
+      } else if (!sink_.known(needed[i]) && reported.insert(needed[i]).second) {
+        fn(id_view(needed[i]));
+      }
     }
   }
 
@@ -423,14 +443,13 @@ sbx_dedup_info DedupDevice::dedup_info() {
 void DedupDevice::set_chunks(std::string_view set_name,
                              const std::function<void(std::string_view, uint64_t)>& fn) {
   check_set_name(set_name);
-  auto codec = store_->make_codec();
-  auto index = store_->open_index();
-  Manifest manifest = store_->load_manifest(*codec, set_name);
+  Readers& r = readers();
+  Manifest manifest = store_->load_manifest(*r.codec, set_name);
   ChunkIdSet seen;
   for (const auto* list : {&manifest.entries, &manifest.chunks})
     for (const auto& id : *list) {
       if (!seen.insert(id).second) continue;
-      auto where = index->find(id);
+      auto where = r.index->find(id);
       if (!where)
         throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
                                                 to_hex(id_view(id)).substr(0, 16) +
@@ -441,15 +460,17 @@ void DedupDevice::set_chunks(std::string_view set_name,
 
 std::string DedupDevice::read_chunk(std::string_view chunk_id) {
   ChunkId id = id_from(chunk_id);
-  auto index = store_->open_index();
-  auto codec = store_->make_codec();
-  std::string stored = fetch_stored(*store_, *index, id);
-  if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a stored chunk is truncated");
-  BlobType type = BlobType(uint8_t(stored[1]));
-  std::string plain = codec->open(stored, id, type, "chunk " + to_hex(chunk_id).substr(0, 16));
-  if (codec->id_of(plain) != id)
-    throw sdk::Error(SBX_ERR_CORRUPT, "chunk " + to_hex(chunk_id).substr(0, 16) + " does not match its id");
+  Readers& r = readers();
+  std::string stored = fetch_stored(*store_, *r.index, r.files, id);
+  // The tag binds the blob to its id: a damaged or misplaced chunk is never sent. The receiver decrypts and
+  // rehashes it again anyway; it trusts nothing that arrives.
+  r.codec->authenticate(stored, id, "chunk " + to_hex(chunk_id).substr(0, 16));
   return stored;
+}
+
+DedupDevice::Readers& DedupDevice::readers() {
+  if (!readers_) readers_ = std::make_unique<Readers>(*store_);
+  return *readers_;
 }
 
 std::string DedupDevice::read_manifest(std::string_view set_name) {

@@ -44,7 +44,19 @@ class DedupDevice : public sdk::DedupStorageDevice {
   sbx_verify_stats verify_device(const sbx_verify_options& options, const sdk::DamageFn& damage) override;
 
  private:
+  // The index, codec and open packs the device-level reads (duplication's sending side) reuse from call to
+  // call; calls on one device never overlap.
+  struct Readers {
+    explicit Readers(const Store& store)
+        : index(store.open_index()), codec(store.make_codec()), files(store.layout()) {}
+    std::unique_ptr<ChunkIndex> index;
+    std::unique_ptr<BlobCodec> codec;
+    PackFiles files;
+  };
+  Readers& readers();
+
   std::shared_ptr<const Store> store_;
+  std::unique_ptr<Readers> readers_;
 };
 
 }  // namespace sbx::dedup

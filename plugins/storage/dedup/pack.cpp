@@ -193,3 +193,29 @@ std::string read_blob(const std::string& pack_path, uint64_t offset, uint32_t le
 }
 
 }  // namespace sbx::dedup
+
+namespace sbx::dedup {
+
+std::string PackFiles::read(const std::string& pack, uint64_t offset, uint32_t length) {
+  const std::string path = layout_.pack_path(pack);
+  auto it = open_.begin();
+  while (it != open_.end() && it->first != pack) ++it;
+  if (it == open_.end()) {
+    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (raw < 0) {
+      int err = errno;
+      if (err == ENOENT) throw sdk::Error(SBX_ERR_NOT_FOUND, "pack " + path + " is missing");
+      storage::throw_errno(err, "cannot open " + path);
+    }
+    open_.emplace_front(pack, storage::UniqueFd(raw));
+    if (open_.size() > kOpenPacks) open_.pop_back();
+  } else if (it != open_.begin()) {
+    open_.splice(open_.begin(), open_, it);
+  }
+  std::string out(length, '\0');
+  if (storage::pread_full(open_.front().second.get(), out.data(), length, offset, path) != length)
+    throw sdk::Error(SBX_ERR_CORRUPT, "pack " + path + " is shorter than its index says");
+  return out;
+}
+
+}  // namespace sbx::dedup

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/posix_file.hpp"
 #include "keys.hpp"
 
 namespace sbx::dedup {
@@ -54,5 +56,18 @@ std::vector<std::string> list_packs(const PackLayout& layout);
 std::vector<std::string> list_directory(const std::string& path);
 // The stored bytes of one blob; throws SBX_ERR_NOT_FOUND when the pack file is gone.
 std::string read_blob(const std::string& pack_path, uint64_t offset, uint32_t length);
+
+// Pack files kept open while many blobs are read (restore, duplication, verify): opening a file per blob
+// would cost more than reading it. A file gc deletes meanwhile stays readable through its open descriptor.
+class PackFiles {
+ public:
+  explicit PackFiles(const PackLayout& layout) : layout_(layout) {}
+  std::string read(const std::string& pack, uint64_t offset, uint32_t length);
+
+ private:
+  static constexpr size_t kOpenPacks = 32;
+  const PackLayout& layout_;
+  std::list<std::pair<std::string, storage::UniqueFd>> open_;  // most recently used first
+};
 
 }  // namespace sbx::dedup

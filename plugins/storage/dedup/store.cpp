@@ -200,7 +200,7 @@ std::vector<ChunkId> live_session_ids(const Store& store) {
   return ids;
 }
 
-std::string fetch_stored(const Store& store, ChunkIndex& index, const ChunkId& id) {
+std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id) {
   for (int attempt = 0;; ++attempt) {
     auto where = index.find(id);
     if (!where && attempt == 0) {
@@ -212,7 +212,7 @@ std::string fetch_stored(const Store& store, ChunkIndex& index, const ChunkId& i
       throw sdk::Error(SBX_ERR_NOT_FOUND,
                        "blob " + to_hex(id_view(id)).substr(0, 16) + " is not in the store");
     try {
-      return read_blob(store.layout().pack_path(where->pack), where->offset, where->length);
+      return files.read(where->pack, where->offset, where->length);
     } catch (const sdk::Error& e) {
       if (e.status() != SBX_ERR_NOT_FOUND || attempt > 0) throw;
     }

@@ -111,6 +111,6 @@ std::vector<ChunkId> live_session_ids(const Store& store);
 
 // Reads one blob by id through the index: the stored bytes. When the pack is gone (gc moved the blob), looks
 // the id up once more. Throws SBX_ERR_NOT_FOUND when the id is not indexed.
-std::string fetch_stored(const Store& store, ChunkIndex& index, const ChunkId& id);
+std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id);
 
 }  // namespace sbx::dedup

@@ -33,6 +33,7 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
   stats.struct_size = sizeof stats;
   auto index = store.open_index();
   auto codec = store.make_codec();
+  PackFiles files(store.layout());
   auto report = [&](std::string_view set, std::string_view locator, std::string_view path,
                     const std::string& problem) {
     ++stats.problems;
@@ -85,7 +86,7 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
     });
     for (const auto& [id, where] : chosen) {
       try {
-        std::string stored = read_blob(store.layout().pack_path(where.pack), where.offset, where.length);
+        std::string stored = files.read(where.pack, where.offset, where.length);
         ++stats.chunks_read;
         stats.bytes_read += stored.size();
         if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "truncated");
@@ -131,8 +132,8 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
       }
       EntryRecord record;
       try {
-        record = decode_entry_record(
-            codec->open(fetch_stored(store, *index, entry_id), entry_id, BlobType::entry, "an entry record"));
+        record = decode_entry_record(codec->open(fetch_stored(store, *index, files, entry_id), entry_id,
+                                                 BlobType::entry, "an entry record"));
       } catch (const sdk::Error& e) {
         report(set, locator, "", std::string("the entry's metadata cannot be read: ") + e.what());
         continue;

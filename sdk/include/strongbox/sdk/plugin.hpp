@@ -120,6 +120,8 @@ class DedupReceiver {
  public:
   virtual ~DedupReceiver() = default;
   virtual void missing_chunks(std::span<const sbx_bytes> ids, uint8_t* missing) = 0;
+  virtual void offer_set(std::string_view set_name, std::string_view manifest,
+                         const std::function<void(std::string_view missing_id)>& fn) = 0;
   virtual void receive_chunk(std::string_view chunk_id, std::string_view stored) = 0;
   virtual void flush_received() = 0;
   virtual void receive_set(std::string_view set_name, std::string_view manifest) = 0;
@@ -232,19 +234,8 @@ const sbx_storage_vtable* storage_vtable() {
         return guard([&] { T::dev(d)->list_sets([&](std::string_view n) { fn(ctx, make_str(n)); }); });
       },
       // ABI 1.1 dedup slots: filled below for a DedupStorageDevice.
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
-      nullptr,
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+      nullptr, nullptr,
   };
   if constexpr (std::is_base_of_v<DedupStorageDevice, Device>) {
     static const sbx_storage_vtable dedup_vt = [] {
@@ -287,6 +278,13 @@ const sbx_storage_vtable* storage_vtable() {
       v.missing_chunks = [](sbx_storage_receiver* r, const sbx_bytes* ids, size_t count,
                             uint8_t* missing) noexcept {
         return guard([&] { D::rc(r)->missing_chunks(std::span<const sbx_bytes>(ids, count), missing); });
+      };
+      v.offer_set = [](sbx_storage_receiver* r, sbx_str name, sbx_bytes manifest, sbx_chunk_fn fn,
+                       void* ctx) noexcept {
+        return guard([&] {
+          D::rc(r)->offer_set(view(name), view(manifest),
+                              [&](std::string_view id) { fn(ctx, make_bytes(id), 0); });
+        });
       };
       v.receive_chunk = [](sbx_storage_receiver* r, sbx_bytes id, sbx_bytes stored) noexcept {
         return guard([&] { D::rc(r)->receive_chunk(view(id), view(stored)); });

@@ -136,6 +136,11 @@ typedef struct sbx_storage_vtable {
   /* missing[i] = 1 when this device lacks ids[i], else 0. */
   sbx_status (*missing_chunks)(sbx_storage_receiver* receiver, const sbx_bytes* ids, size_t count,
                                uint8_t* missing);
+  /* Opens the stored manifest of set `set_name` and calls fn once per chunk it needs that this device lacks,
+   * in manifest order (stored_bytes 0); the chunks it has are protected as by missing_chunks. Lets a sender
+   * learn what to send from the manifest alone, without sending every id. */
+  sbx_status (*offer_set)(sbx_storage_receiver* receiver, sbx_str set_name, sbx_bytes manifest, sbx_chunk_fn fn,
+                          void* ctx);
   /* Checks the stored chunk against its id (decrypt, decompress, rehash) and keeps it. */
   sbx_status (*receive_chunk)(sbx_storage_receiver* receiver, sbx_bytes chunk_id, sbx_bytes stored);
   /* Makes every chunk received so far durable; after SBX_OK the sender may forget them. */
