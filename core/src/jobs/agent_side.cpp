@@ -1,10 +1,11 @@
-// The agent's end of a job: frames what the agent plugin produces (backup) or feeds it what arrives (restore).
-// In embedded mode this runs on a thread beside the server; later the same code runs in `strongbox agent`.
-#include "internal.hpp"
-
+// The agent's end of a job: frames what the agent plugin produces (backup) or feeds it what arrives
+// (restore). In embedded mode this runs on a thread beside the server; later the same code runs in `strongbox
+// agent`.
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+
+#include "internal.hpp"
 
 namespace sbx::service::detail {
 namespace {
@@ -29,7 +30,8 @@ struct BackupSinkState {
 };
 
 bool unchanged(const PriorRecord& before, const sbx_entry& now) {
-  if (before.type != now.type || before.mode != (now.mode & 07777) || before.uid != now.uid || before.gid != now.gid)
+  if (before.type != now.type || before.mode != (now.mode & 07777) || before.uid != now.uid ||
+      before.gid != now.gid)
     return false;
   // A hard link entry is a name for an earlier path of this run: it changes when that path does.
   if (now.type == SBX_ENTRY_HARDLINK) return before.link_target == sdk::view(now.link_target);
@@ -81,7 +83,9 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
       for (auto& [known, record] : *s.prior)
         if (known.compare(0, prefix.size(), prefix) == 0) record.seen = true;
     }
-    s.guarded([&] { s.writer.write(net::FrameType::warning, warning_payload(sdk::view(path), sdk::view(message))); });
+    s.guarded([&] {
+      s.writer.write(net::FrameType::warning, warning_payload(sdk::view(path), sdk::view(message)));
+    });
   };
   return &sink;
 }
@@ -128,7 +132,8 @@ void run_agent_backup(plugins::Agent& agent, plugins::Connection& connection, co
   }
 }
 
-void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& options) {
+void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection,
+                       const nlohmann::json& options) {
   net::FrameReader reader(connection);
   net::FrameWriter writer(connection);
   std::vector<std::string> problems;
@@ -174,9 +179,11 @@ void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection, c
           finished = true;
           break;
         case net::FrameType::error:
-          throw net::ProtocolError("server aborted the restore: " + net::parse_json(frame).value("message", "?"));
+          throw net::ProtocolError("server aborted the restore: " +
+                                   net::parse_json(frame).value("message", "?"));
         default:
-          throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) + " in a restore stream");
+          throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) +
+                                   " in a restore stream");
       }
     }
     if (!finished) throw net::ProtocolError("restore stream ended before it was complete");

@@ -1,11 +1,11 @@
 // The server side of a backup: picks level and base, runs the agent on the local transport, streams entries
 // into the storage device and file versions into the catalog; the catalog commit comes last.
-#include "internal.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <random>
+
+#include "internal.hpp"
 
 namespace sbx::service {
 namespace {
@@ -49,7 +49,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
   auto started = std::chrono::steady_clock::now();
   if (request.sources.empty()) throw ServiceError("give at least one source to back up", kExitUsage);
   if (request.level != "full" && request.level != "incremental" && request.level != "differential")
-    throw ServiceError("level must be full, incremental or differential, not '" + request.level + "'", kExitUsage);
+    throw ServiceError("level must be full, incremental or differential, not '" + request.level + "'",
+                       kExitUsage);
   std::vector<std::string> sources = normalize_sources(request.sources);
   for (const auto& s : sources) {
     std::error_code ec;
@@ -68,7 +69,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
       device_name = "disk1";
   }
   auto device_row = catalog_->find_device(device_name);
-  if (!device_row) throw ServiceError("no device named '" + device_name + "' (see `strongbox devices list`)", kExitUsage);
+  if (!device_row)
+    throw ServiceError("no device named '" + device_name + "' (see `strongbox devices list`)", kExitUsage);
 
   BackupResult result;
   const std::string series = series_key(sources);
@@ -129,7 +131,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
   // The catalog row comes first so an interrupted write is recognised and cleaned up by the next job;
   // it only becomes 'complete' after the device has made the set durable.
   std::string stamp = format_time(set.started_ns);
-  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }),
+              stamp.end());
   const std::string store_name = "set-" + stamp + "-" + random_suffix() + random_suffix();
   set.store_name = store_name;
   result.set_id = catalog_->begin_set(set);
@@ -139,7 +142,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     auto device = open_device(*device_row);
     auto writer = device->begin_set(store_name);
     auto agent = registry_->open_agent(request.agent, nlohmann::json::object());
-    auto link = detail::open_local_link(*registry_, "backup-" + std::to_string(result.set_id) + "-" + random_suffix());
+    auto link = detail::open_local_link(*registry_,
+                                        "backup-" + std::to_string(result.set_id) + "-" + random_suffix());
     nlohmann::json job = {{"sources", sources}, {"excludes", request.excludes}, {"level", result.level}};
     if (!request.includes.empty()) job["includes"] = request.includes;
     detail::PriorState* prior_ptr = base ? &prior : nullptr;
@@ -224,7 +228,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
         case net::FrameType::error:
           throw ServiceError("agent failed: " + net::parse_json(frame).value("message", "unknown error"));
         default:
-          throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) + " from the agent");
+          throw net::ProtocolError("unexpected frame type " + std::to_string(int(frame.type)) +
+                                   " from the agent");
       }
     }
     flush_batch();
@@ -239,7 +244,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
       catalog_->discard_set(result.set_id);
       catalog_->append_job_log(result.job_id, "error", message);
       catalog_->finish_job(result.job_id, "failed", message, nlohmann::json::object());
-      catalog_->raise_alert("error", "backup", "backup job " + std::to_string(result.job_id) + " failed: " + message);
+      catalog_->raise_alert("error", "backup",
+                            "backup job " + std::to_string(result.job_id) + " failed: " + message);
     } catch (const std::exception& inner) {
       spdlog::error("could not record the failure of job {}: {}", result.job_id, inner.what());
     }

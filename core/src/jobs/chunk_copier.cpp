@@ -231,19 +231,8 @@ CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const
       if (fulfils) catalog.update_copy(*fulfils, "done", target.job_id, out.set_id, "");
     });
   } catch (const std::exception& e) {
-    std::string message = e.what();
-    try {
-      if (committed && target_device) target_device->delete_set(target.store_name);
-    } catch (const std::exception& inner) {
-      spdlog::warn("could not delete the data of discarded set {} ({}): {}", out.set_id, target.store_name,
-                   inner.what());
-    }
-    try {
-      catalog.discard_set(out.set_id);
-    } catch (const std::exception& inner) {
-      spdlog::error("could not discard set {}: {}", out.set_id, inner.what());
-    }
-    throw ServiceError(message);
+    discard_new_set(catalog, committed ? target_device.get() : nullptr, out.set_id, target.store_name);
+    throw ServiceError(e.what());
   }
   return out;
 }

@@ -1,14 +1,13 @@
 // Retention: the site's Lua policy decides per series which sets to keep; the engine's invariants and a
 // fail-closed rule guard the result; each decision is recorded with the policy revision that made it.
-#include "internal.hpp"
-
-#include <strongbox/policy.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <strongbox/policy.hpp>
+
+#include "internal.hpp"
 
 namespace sbx::service {
 
@@ -19,7 +18,8 @@ ExpireResult Site::expire(bool dry_run, int64_t now, const JobBinding& binding) 
   ExpireResult result;
   result.dry_run = dry_run;
   policy::PolicyEngine engine(policy_dir());
-  if (auto error = engine.last_error()) result.errors.push_back("policy " + policy_dir().string() + " failed to load: " + *error);
+  if (auto error = engine.last_error())
+    result.errors.push_back("policy " + policy_dir().string() + " failed to load: " + *error);
   result.revision = engine.revision();
   if (result.revision.empty()) result.revision = policy::policy_revision(policy_dir());
 
@@ -49,8 +49,8 @@ ExpireResult Site::expire(bool dry_run, int64_t now, const JobBinding& binding) 
     policy::ExpireResult decided = engine.evaluate_expire(series, infos, now / 1000000000);
     if (!decided.revision.empty()) result.revision = decided.revision;
     if (decided.failed) {
-      std::string line = "retention policy failed for series " + series + ": " + decided.error.value_or("unknown error") +
-                         "; every set is kept";
+      std::string line = "retention policy failed for series " + series + ": " +
+                         decided.error.value_or("unknown error") + "; every set is kept";
       if (result.errors.empty() || result.errors.back() != line) result.errors.push_back(line);
       if (!dry_run) catalog_->raise_alert("error", "policy", line);
     }
@@ -60,14 +60,17 @@ ExpireResult Site::expire(bool dry_run, int64_t now, const JobBinding& binding) 
       // A policy that failed to load has no revision of its own: the decision (keep) is logged under the
       // revision of the files that failed, so the log shows which change broke retention.
       catalog_->record_decision(d.set_id, d.keep ? "keep" : "expire",
-                                {{"reasons", d.reasons}, {"overridden", d.overridden}, {"policy_file", decided.policy_file},
+                                {{"reasons", d.reasons},
+                                 {"overridden", d.overridden},
+                                 {"policy_file", decided.policy_file},
                                  {"failed", decided.failed}},
                                 decided.revision.empty() ? result.revision : decided.revision);
       std::string reasons;
       for (const auto& r : d.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-      catalog_->append_job_log(*job_id, "info",
-                               "set " + std::to_string(d.set_id) + ": " + (d.keep ? "keep" : "expire") + " by policy " +
-                                   (decided.revision.empty() ? result.revision : decided.revision) + ": " + reasons);
+      catalog_->append_job_log(
+          *job_id, "info",
+          "set " + std::to_string(d.set_id) + ": " + (d.keep ? "keep" : "expire") + " by policy " +
+              (decided.revision.empty() ? result.revision : decided.revision) + ": " + reasons);
       if (!d.keep)
         for (const auto& s : sets)
           if (s.id == d.set_id) to_expire.push_back(s);
@@ -93,7 +96,8 @@ ExpireResult Site::expire(bool dry_run, int64_t now, const JobBinding& binding) 
       if (!device) device = open_device(catalog_->device(s.device_id));
       device->delete_set(s.store_name);
     } catch (const std::exception& e) {
-      result.errors.push_back("set " + std::to_string(s.id) + " expired, but its data could not be deleted yet: " + e.what());
+      result.errors.push_back("set " + std::to_string(s.id) +
+                              " expired, but its data could not be deleted yet: " + e.what());
     }
   }
   lock.reset();

@@ -136,6 +136,11 @@ CopiedSet write_set_from(Site& site, const catalog::Device& device, catalog::Bac
                          const std::vector<CopyGroup>& groups, uint64_t warnings,
                          std::optional<int64_t> fulfils, const ProgressFn& progress,
                          const std::string& phase);
+// Undoes a copy that failed: its data on `device` (null when nothing was committed there) and its catalog
+// set. Never throws: it runs while another error is on its way out.
+void discard_new_set(catalog::Catalog& catalog, plugins::StorageDevice* device, int64_t set_id,
+                     const std::string& store_name);
+
 // Optimized duplication (chunk_copier.cpp). True when both devices deduplicate in one domain, so chunks can
 // travel as stored.
 bool same_dedup_domain(plugins::StorageDevice& a, plugins::StorageDevice& b);

@@ -48,7 +48,8 @@ void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set
   sink.on_entry = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
     auto& s = *static_cast<ReadState*>(ctx);
     return guarded(s, [&] {
-      if (s.next >= s.versions.size()) throw std::runtime_error("device delivered more entries than asked for");
+      if (s.next >= s.versions.size())
+        throw std::runtime_error("device delivered more entries than asked for");
       s.current = s.versions[s.next++];
       s.current_bad = false;
       s.data_bytes = 0;
@@ -57,7 +58,8 @@ void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set
       s.expected_bytes = entry.data_length();
       if (entry.path != s.current->path) {
         s.current_bad = true;
-        s.consumer.damaged(*s.current, "the set holds '" + printable(entry.path) + "' where the catalog expects this path");
+        s.consumer.damaged(
+            *s.current, "the set holds '" + printable(entry.path) + "' where the catalog expects this path");
         return;
       }
       if (int(entry.type) != s.current->type) {
@@ -93,10 +95,12 @@ void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set
       }
     });
   };
-  sink.on_entry_error = [](void* ctx, size_t index, sbx_status status, sbx_str message) noexcept -> sbx_status {
+  sink.on_entry_error = [](void* ctx, size_t index, sbx_status status,
+                           sbx_str message) noexcept -> sbx_status {
     auto& s = *static_cast<ReadState*>(ctx);
     return guarded(s, [&] {
-      if (index >= s.versions.size()) throw std::runtime_error("device reported an error for an unknown locator");
+      if (index >= s.versions.size())
+        throw std::runtime_error("device reported an error for an unknown locator");
       // An error can arrive for an entry whose header was already delivered (damage inside its data).
       if (s.current == s.versions[index] && s.next == index + 1) s.current_bad = true;
       s.next = std::max(s.next, index + 1);
@@ -108,10 +112,12 @@ void read_versions(plugins::StorageDevice& device, const catalog::BackupSet& set
   } catch (const std::exception& e) {
     // The device gave up part way: everything it did not get to is unverified, hence damaged.
     std::string why = state.failure.empty() ? e.what() : state.failure;
-    for (size_t i = state.next; i < versions.size(); ++i) consumer.damaged(*versions[i], "not readable: " + why);
+    for (size_t i = state.next; i < versions.size(); ++i)
+      consumer.damaged(*versions[i], "not readable: " + why);
     return;
   }
-  for (size_t i = state.next; i < versions.size(); ++i) consumer.damaged(*versions[i], "the device did not deliver this entry");
+  for (size_t i = state.next; i < versions.size(); ++i)
+    consumer.damaged(*versions[i], "the device did not deliver this entry");
 }
 
 }  // namespace sbx::service::detail

@@ -1,9 +1,9 @@
-// True image restore: the tree exactly as a chain of sets shows it at a set or a time, built from the full and
-// the incrementals that cover it, with files deleted before that point left out.
-#include "internal.hpp"
-
+// True image restore: the tree exactly as a chain of sets shows it at a set or a time, built from the full
+// and the incrementals that cover it, with files deleted before that point left out.
 #include <algorithm>
 #include <map>
+
+#include "internal.hpp"
 
 namespace sbx::service {
 namespace {
@@ -41,7 +41,8 @@ class RestoreForwarder : public detail::VersionConsumer {
     ticker_.tick(info_);
   }
   void damaged(const catalog::FileVersion& version, const std::string& problem) override {
-    result_.errors.push_back("/" + printable(version.path) + ": set " + std::to_string(version.set_id) + ": " + problem);
+    result_.errors.push_back("/" + printable(version.path) + ": set " + std::to_string(version.set_id) +
+                             ": " + problem);
     // If the agent has the entry open, end it so the stream stays well formed; the file is reported above.
     if (open_) writer_.write(net::FrameType::entry_end, {});
     open_ = false;
@@ -75,8 +76,8 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
       throw ServiceError("cannot restore set " + std::to_string(set->id) + ": " + e.what(), kExitUsage);
     }
   } else {
-    // Per series the newest logical set (an original and its copies are one), compared by the original's id so
-    // a copy never outranks its original; the original's own instance is preferred while it is readable.
+    // Per series the newest logical set (an original and its copies are one), compared by the original's id
+    // so a copy never outranks its original; the original's own instance is preferred while it is readable.
     std::map<std::string, catalog::BackupSet> newest;
     auto logical = [](const catalog::BackupSet& s) { return s.copy_of.value_or(s.id); };
     for (const auto& s : catalog_->sets_in_state("complete")) {
@@ -88,8 +89,9 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
         newest[s.series] = s;
     }
     if (newest.empty())
-      throw ServiceError(request.as_of_ns ? "no backup set was taken at or before " + format_time(*request.as_of_ns)
-                                          : std::string("the site has no complete backup set to restore"),
+      throw ServiceError(request.as_of_ns
+                             ? "no backup set was taken at or before " + format_time(*request.as_of_ns)
+                             : std::string("the site has no complete backup set to restore"),
                          kExitUsage);
     for (const auto& [series, set] : newest) chains.push_back(chain_of(set));
   }
@@ -118,11 +120,14 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
       if (!v.deleted && wanted(v.path, prefixes)) versions.push_back(v);
     });
   }
-  if (versions.empty() && !prefixes.empty()) throw ServiceError("none of the given paths is in the backup", kExitUsage);
+  if (versions.empty() && !prefixes.empty())
+    throw ServiceError("none of the given paths is in the backup", kExitUsage);
 
   std::map<int64_t, std::vector<const catalog::FileVersion*>> directories, others, hard_links;
   for (const auto& v : versions) {
-    auto& pass = v.type == SBX_ENTRY_DIRECTORY ? directories : v.type == SBX_ENTRY_HARDLINK ? hard_links : others;
+    auto& pass = v.type == SBX_ENTRY_DIRECTORY  ? directories
+                 : v.type == SBX_ENTRY_HARDLINK ? hard_links
+                                                : others;
     pass[v.set_id].push_back(&v);
   }
 
@@ -154,8 +159,10 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
     };
     // Directories in global path order, so a parent always precedes its children across sets.
     std::vector<const catalog::FileVersion*> all_directories;
-    for (auto& [set_id, list] : directories) all_directories.insert(all_directories.end(), list.begin(), list.end());
-    std::sort(all_directories.begin(), all_directories.end(), [](auto* a, auto* b) { return a->path < b->path; });
+    for (auto& [set_id, list] : directories)
+      all_directories.insert(all_directories.end(), list.begin(), list.end());
+    std::sort(all_directories.begin(), all_directories.end(),
+              [](auto* a, auto* b) { return a->path < b->path; });
     for (size_t i = 0; i < all_directories.size();) {
       size_t j = i;
       std::vector<const catalog::FileVersion*> run;
@@ -168,7 +175,8 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
     for (auto* pass : {&others, &hard_links})
       for (int64_t set_id : set_order)
         if (auto it = pass->find(set_id); it != pass->end()) {
-          std::stable_sort(it->second.begin(), it->second.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+          std::stable_sort(it->second.begin(), it->second.end(),
+                           [](auto* a, auto* b) { return a->seq < b->seq; });
           read_from(set_id, it->second);
         }
     for (int64_t id : set_order) result.sets_read.push_back(id);

@@ -124,6 +124,20 @@ std::string new_store_name(int64_t started_ns) {
   return "set-" + stamp + "-" + suffix;
 }
 
+void discard_new_set(catalog::Catalog& catalog, plugins::StorageDevice* device, int64_t set_id,
+                     const std::string& store_name) {
+  try {
+    if (device) device->delete_set(store_name);
+  } catch (const std::exception& inner) {
+    spdlog::warn("could not delete the data of discarded set {} ({}): {}", set_id, store_name, inner.what());
+  }
+  try {
+    catalog.discard_set(set_id);
+  } catch (const std::exception& inner) {
+    spdlog::error("could not discard set {}: {}", set_id, inner.what());
+  }
+}
+
 CopiedSet write_set_from(Site& site, const catalog::Device& device_row, catalog::BackupSet target,
                          const std::vector<CopyGroup>& groups, uint64_t warnings,
                          std::optional<int64_t> fulfils, const ProgressFn& progress,
@@ -173,19 +187,8 @@ CopiedSet write_set_from(Site& site, const catalog::Device& device_row, catalog:
       if (fulfils) catalog.update_copy(*fulfils, "done", target.job_id, out.set_id, "");
     });
   } catch (const std::exception& e) {
-    std::string message = e.what();
-    try {
-      if (committed && device) device->delete_set(target.store_name);
-    } catch (const std::exception& inner) {
-      spdlog::warn("could not delete the data of discarded set {} ({}): {}", out.set_id, target.store_name,
-                   inner.what());
-    }
-    try {
-      catalog.discard_set(out.set_id);
-    } catch (const std::exception& inner) {
-      spdlog::error("could not discard set {}: {}", out.set_id, inner.what());
-    }
-    throw ServiceError(message);
+    discard_new_set(catalog, committed ? device.get() : nullptr, out.set_id, target.store_name);
+    throw ServiceError(e.what());
   }
   return out;
 }

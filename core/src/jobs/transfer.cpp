@@ -318,12 +318,7 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
         catalog_->complete_set(copied.set_id, copied.entries, copied.bytes, sent.stored_bytes,
                                entry.at("warnings").get<uint64_t>());
       } catch (...) {
-        try {
-          if (committed) target->delete_set(store_name);
-          catalog_->discard_set(copied.set_id);
-        } catch (const std::exception& inner) {
-          spdlog::error("could not discard set {}: {}", copied.set_id, inner.what());
-        }
+        detail::discard_new_set(*catalog_, committed ? target.get() : nullptr, copied.set_id, store_name);
         throw;
       }
       set.id = copied.set_id;
