@@ -82,6 +82,7 @@ BackupRun::BackupRun(const BackupJob& job, const sbx_backup_sink& sink)
 
 void BackupRun::run() {
   buffer_.resize(kDataBlock);
+  prefetch_ = std::make_unique<Prefetcher>(job_.level == BackupLevel::kFull);
   std::vector<std::string> roots;
   for (const std::string& source : job_.sources) {
     std::string canonical;
@@ -145,6 +146,7 @@ void BackupRun::walk(Frame root) {
     path_.resize(top.path_length);
     path_ += '/';
     path_ += name;
+    prefetch_->visited();
     std::optional<Frame> child = visit(top.fd.get(), name, top.device, false);
     // push_back may move `top`; nothing of it is used after this point.
     if (child) stack.push_back(std::move(*child));
@@ -337,6 +339,7 @@ bool BackupRun::list_directory(int fd, std::vector<std::string>& names) {
   }
   ::closedir(dir);
   std::sort(names.begin(), names.end());
+  prefetch_->listed(fd, names);
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -13,6 +14,7 @@
 
 #include "backup_job.hpp"
 #include "posix_io.hpp"
+#include "prefetch.hpp"
 #include "strongbox/sdk/plugin.hpp"
 
 namespace sbx::files {
@@ -78,6 +80,7 @@ class BackupRun {
   std::string path_;                                            // absolute path of the entry being visited
   std::vector<char> buffer_;
   bool proc_fd_paths_ = false;
+  std::unique_ptr<Prefetcher> prefetch_;  // created by run()
 };
 
 }  // namespace sbx::files

@@ -5,7 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "bytes.hpp"
 
@@ -15,7 +20,9 @@ namespace {
 // Chunks wait in a batch until this many (or this many bytes) are pending, so one index lookup pass and one
 // append to the session file under the store lock serve them all.
 constexpr size_t kBatchChunks = 256;
-constexpr size_t kBatchBytes = 32u << 20;
+constexpr size_t kBatchBytes = 4u << 20;
+// Four batches in flight keep the seal threads fed.
+constexpr size_t kSealBytesInFlight = 4 * kBatchBytes;
 
 void write_manifest_file(const Store& store, std::string_view set, std::string_view stored,
                          bool tolerate_identical) {
@@ -38,23 +45,33 @@ struct ManifestBuilder {
 
 // Blobs on their way into packs, shared by the writer and the receiver: ids already handled by this session
 // are skipped, the rest are looked up under the shared store lock, protected in the session, and the ones
-// the store lacks are sealed (writer) or taken as stored (receiver) into the open pack.
+// the store lacks are sealed (writer) or taken as stored (receiver) into the open pack. Lookups and adds may
+// come from several threads (the writer's seal pool); a full pack is written outside the mutex, so sealing
+// and lookups go on while it reaches the disk.
 class PackSink {
  public:
   PackSink(std::shared_ptr<const Store> store)
-      : store_(std::move(store)), index_(store_->open_index()), session_(*store_), pack_(store_->layout()) {}
+      : store_(std::move(store)),
+        index_(store_->open_index()),
+        session_(*store_),
+        pack_(std::make_unique<PackBuilder>(store_->layout())) {}
 
+  // Only while no other thread uses the sink.
   ChunkIndex& index() { return *index_; }
   const Store& store() const { return *store_; }
-  uint64_t stored_bytes() const { return stored_bytes_; }
+  uint64_t stored_bytes() const {
+    std::lock_guard lock(mutex_);
+    return stored_bytes_;
+  }
 
-  // Returns false when the id was handled before in this session.
+  // Returns false when the id was handled before in this session. The writer's own thread only.
   bool first_time(const ChunkId& id) { return known_.insert(id).second; }
   bool known(const ChunkId& id) const { return known_.count(id) != 0; }
 
   // Looks the ids up and protects them all; returns, per id, whether the store already has it.
   std::vector<bool> lookup_and_protect(const std::vector<ChunkId>& ids) {
     std::vector<bool> present(ids.size());
+    std::lock_guard lock(mutex_);
     StoreLock shared(store_->lock_path(), false);
     for (size_t i = 0; i < ids.size(); ++i) present[i] = index_->find(ids[i]).has_value();
     session_.protect(ids);
@@ -62,32 +79,148 @@ class PackSink {
   }
 
   void add_stored(const ChunkId& id, std::string_view stored) {
-    pack_.add(id, stored);
-    stored_bytes_ += stored.size();
-    if (pack_.bytes() >= store_->settings().pack_bytes) finish_pack();
+    std::unique_ptr<PackBuilder> full;
+    {
+      std::lock_guard lock(mutex_);
+      pack_->add(id, stored);
+      stored_bytes_ += stored.size();
+      if (pack_->bytes() < store_->settings().pack_bytes) return;
+      full = std::exchange(pack_, std::make_unique<PackBuilder>(store_->layout()));
+    }
+    write_pack(*full);
   }
 
   void finish_pack() {
-    if (pack_.empty()) return;
-    std::vector<PackRecord> records;
-    uint64_t bytes = 0;
-    std::string name = pack_.finish(records, bytes);
-    index_->add_pack(name, bytes, records);
+    std::unique_ptr<PackBuilder> last;
+    {
+      std::lock_guard lock(mutex_);
+      if (pack_->empty()) return;
+      last = std::exchange(pack_, std::make_unique<PackBuilder>(store_->layout()));
+    }
+    write_pack(*last);
   }
 
  private:
+  void write_pack(PackBuilder& pack) {
+    std::vector<PackRecord> records;
+    uint64_t bytes = 0;
+    std::string name = pack.finish(records, bytes);
+    std::lock_guard lock(mutex_);
+    index_->add_pack(name, bytes, records);
+  }
+
   std::shared_ptr<const Store> store_;
+  mutable std::mutex mutex_;  // index_, session_, pack_, stored_bytes_
   std::unique_ptr<ChunkIndex> index_;
   Session session_;
-  PackBuilder pack_;
+  std::unique_ptr<PackBuilder> pack_;
   ChunkIdSet known_;
   uint64_t stored_bytes_ = 0;
+};
+
+struct PendingBlob {
+  ChunkId id;
+  BlobType type;
+  std::string plain;
+};
+
+// Compression and encryption are most of a backup's CPU time: batches of new blobs are sealed by worker
+// threads, each with its own codec, while the writer's thread goes on chunking and hashing. The bytes in
+// flight are bounded, so a fast reader waits instead of filling memory.
+class SealPool {
+ public:
+  SealPool(const Store& store, PackSink& sink, unsigned threads, size_t max_bytes_in_flight)
+      : sink_(sink), max_bytes_(max_bytes_in_flight) {
+    if (threads == 0) inline_codec_ = store.make_codec();
+    for (unsigned i = 0; i < threads; ++i)
+      workers_.emplace_back([this, codec = std::shared_ptr<BlobCodec>(store.make_codec())] { work(*codec); });
+  }
+  ~SealPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  // Waits while too much is in flight; rethrows what stopped a worker.
+  void submit(std::vector<PendingBlob> batch, size_t bytes) {
+    if (inline_codec_) {
+      for (auto& blob : batch) sink_.add_stored(blob.id, inline_codec_->seal(blob.type, blob.id, blob.plain));
+      return;
+    }
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return error_ || in_flight_ == 0 || in_flight_ + bytes <= max_bytes_; });
+    rethrow();
+    in_flight_ += bytes;
+    queue_.push_back({std::move(batch), bytes});
+    wake_.notify_one();
+  }
+
+  // Returns when every submitted blob is in a pack (or a pack being written has been indexed).
+  void drain() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return error_ || in_flight_ == 0; });
+    rethrow();
+  }
+
+ private:
+  struct Batch {
+    std::vector<PendingBlob> blobs;
+    size_t bytes;
+  };
+
+  void rethrow() {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+  void work(BlobCodec& codec) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;  // what is still queued belongs to an abandoned set
+      Batch batch = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      std::exception_ptr failed;
+      try {
+        if (!has_failed())
+          for (auto& blob : batch.blobs)
+            sink_.add_stored(blob.id, codec.seal(blob.type, blob.id, blob.plain));
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      batch.blobs.clear();
+      lock.lock();
+      if (failed && !error_) error_ = failed;
+      in_flight_ -= batch.bytes;
+      idle_.notify_all();
+    }
+  }
+
+  bool has_failed() {
+    std::lock_guard lock(mutex_);
+    return error_ != nullptr;
+  }
+
+  PackSink& sink_;
+  const size_t max_bytes_;
+  std::unique_ptr<BlobCodec> inline_codec_;  // no threads: sealed by submit() itself
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<Batch> queue_;
+  size_t in_flight_ = 0;
+  std::exception_ptr error_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 class DedupWriter : public sdk::StorageWriter {
  public:
   DedupWriter(std::shared_ptr<const Store> store, std::string set_name)
       : sink_(store),
+        seal_pool_(*store, sink_, store->settings().seal_threads, kSealBytesInFlight),
         codec_(store->make_codec()),
         chunker_(store->config().chunker),
         set_name_(std::move(set_name)),
@@ -138,6 +271,7 @@ class DedupWriter : public sdk::StorageWriter {
   sdk::Locator link_entry(std::string_view source_locator) override {
     if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "link_entry inside an entry");
     ChunkId id = id_from(source_locator);
+    seal_pool_.drain();  // the index is read below on this thread
     // Protected before it is read: gc cannot take the record or its chunks away in between.
     if (!sink_.lookup_and_protect({id})[0])
       throw sdk::Error(SBX_ERR_NOT_FOUND, "the entry to link is not on this device");
@@ -161,6 +295,7 @@ class DedupWriter : public sdk::StorageWriter {
   sbx_set_stats commit() override {
     if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "commit inside an entry");
     flush_batch();
+    seal_pool_.drain();
     sink_.finish_pack();
     const std::string stored = codec_->seal(BlobType::manifest, Store::manifest_id(*codec_, set_name_),
                                             encode_manifest(builder_.manifest));
@@ -214,20 +349,20 @@ class DedupWriter : public sdk::StorageWriter {
     ids.reserve(batch_.size());
     for (const auto& p : batch_) ids.push_back(p.id);
     auto present = sink_.lookup_and_protect(ids);
+    std::vector<PendingBlob> missing;
+    size_t missing_bytes = 0;
     for (size_t i = 0; i < batch_.size(); ++i)
-      if (!present[i])
-        sink_.add_stored(batch_[i].id, codec_->seal(batch_[i].type, batch_[i].id, batch_[i].plain));
+      if (!present[i]) {
+        missing_bytes += batch_[i].plain.size();
+        missing.push_back(std::move(batch_[i]));
+      }
     batch_.clear();
     batch_bytes_ = 0;
+    if (!missing.empty()) seal_pool_.submit(std::move(missing), missing_bytes);
   }
 
-  struct Pending {
-    ChunkId id;
-    BlobType type;
-    std::string plain;
-  };
-
   PackSink sink_;
+  SealPool seal_pool_;
   std::unique_ptr<BlobCodec> codec_;
   PackFiles files_{sink_.store().layout()};
   Chunker chunker_;
@@ -239,7 +374,7 @@ class DedupWriter : public sdk::StorageWriter {
   uint64_t data_seen_ = 0;
   std::string buffer_;
   size_t buffer_start_ = 0;
-  std::vector<Pending> batch_;
+  std::vector<PendingBlob> batch_;
   size_t batch_bytes_ = 0;
   ManifestBuilder builder_;
 };

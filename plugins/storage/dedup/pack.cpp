@@ -63,18 +63,32 @@ std::string PackLayout::pack_path(std::string_view pack) const {
   return root + "/packs/" + std::string(pack.substr(0, 2)) + "/" + std::string(pack) + ".pack";
 }
 
-PackBuilder::PackBuilder(const PackLayout& layout) : layout_(layout) {
-  buffer_.append(kPackMagic);
+PackBuilder::PackBuilder(const PackLayout& layout) : layout_(layout) {}
+
+PackBuilder::~PackBuilder() {
+  if (fd_) ::unlink(tmp_path_.c_str());  // never finished: the partial pack is nobody's
 }
 
 void PackBuilder::add(const ChunkId& id, std::string_view stored) {
-  records_.push_back({id, buffer_.size(), uint32_t(stored.size())});
-  buffer_.append(stored);
+  if (!fd_) {
+    uint8_t raw[16];
+    storage::random_bytes(raw, sizeof raw);
+    name_ = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+    tmp_path_ = layout_.tmp_dir() + "/" + name_ + ".pack.tmp";
+    fd_ = storage::open_or_throw(tmp_path_, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    storage::write_all(fd_.get(), kPackMagic.data(), kPackMagic.size(), tmp_path_);
+    size_ = kPackMagic.size();
+  }
+  // Blobs go to the file as they come: page cache holds a pack being built, not this process's heap.
+  storage::write_all(fd_.get(), stored.data(), stored.size(), tmp_path_);
+  records_.push_back({id, size_, uint32_t(stored.size())});
+  size_ += stored.size();
 }
 
 std::string PackBuilder::finish(std::vector<PackRecord>& records_out, uint64_t& file_bytes) {
+  if (!fd_) throw sdk::Error(SBX_ERR_INTERNAL, "dedup device: an empty pack cannot be finished");
   std::string trailer;
-  trailer.reserve(records_.size() * kRecordBytes);
+  trailer.reserve(records_.size() * kRecordBytes + kFooterBytes);
   for (const auto& r : records_) {
     trailer.append(reinterpret_cast<const char*>(r.id.data()), kIdBytes);
     put_u64(trailer, r.offset);
@@ -82,15 +96,11 @@ std::string PackBuilder::finish(std::vector<PackRecord>& records_out, uint64_t& 
   }
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const uint8_t*>(trailer.data()), trailer.size(), digest);
-  buffer_ += trailer;
-  put_u32(buffer_, uint32_t(records_.size()));
-  buffer_.append(reinterpret_cast<const char*>(digest), sizeof digest);
-  buffer_.append(kEndMagic);
+  put_u32(trailer, uint32_t(records_.size()));
+  trailer.append(reinterpret_cast<const char*>(digest), sizeof digest);
+  trailer.append(kEndMagic);
 
-  uint8_t raw[16];
-  storage::random_bytes(raw, sizeof raw);
-  const std::string name = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-  const std::string final_path = layout_.pack_path(name);
+  const std::string final_path = layout_.pack_path(name_);
   const std::string subdir = final_path.substr(0, final_path.find_last_of('/'));
   storage::make_directory(layout_.packs_dir(), "dedup device");
   struct stat st;
@@ -98,25 +108,20 @@ std::string PackBuilder::finish(std::vector<PackRecord>& records_out, uint64_t& 
     storage::make_directory(subdir, "dedup device");
     storage::fsync_directory(layout_.packs_dir());
   }
-  const std::string tmp = layout_.tmp_dir() + "/" + name + ".pack.tmp";
-  {
-    storage::UniqueFd fd = storage::open_or_throw(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    storage::write_all(fd.get(), buffer_.data(), buffer_.size(), tmp);
-    storage::fsync_or_throw(fd.get(), tmp);
-    fd.close_checked(tmp);
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+  storage::write_all(fd_.get(), trailer.data(), trailer.size(), tmp_path_);
+  storage::fsync_or_throw(fd_.get(), tmp_path_);
+  fd_.close_checked(tmp_path_);
+  if (::rename(tmp_path_.c_str(), final_path.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    storage::throw_errno(err, "cannot rename " + tmp + " to " + final_path);
+    ::unlink(tmp_path_.c_str());
+    storage::throw_errno(err, "cannot rename " + tmp_path_ + " to " + final_path);
   }
   storage::fsync_directory(subdir);
-  file_bytes = buffer_.size();
+  file_bytes = size_ + trailer.size();
   records_out = std::move(records_);
   records_.clear();
-  buffer_.clear();
-  buffer_.append(kPackMagic);
-  return name;
+  size_ = 0;
+  return std::exchange(name_, {});
 }
 
 std::vector<PackRecord> read_pack_trailer(const std::string& path, uint64_t* file_bytes) {

@@ -3,9 +3,9 @@
 //   "SBXPACK1" | blob | blob | ... | trailer: per blob id (32) offset (8) length (4) | blob count (4) |
 //   SHA-256 of the trailer records (32) | "SBXPEND1"
 //
-// A pack is written whole to DIR/tmp, fsynced, renamed to DIR/packs/<2 hex>/<32 hex>.pack and the directory
-// fsynced: a pack either exists complete or not at all. The trailer makes a pack self-describing, so the
-// index (index.hpp) can always be rebuilt from the packs.
+// A pack is written blob by blob to DIR/tmp, fsynced, renamed to DIR/packs/<2 hex>/<32 hex>.pack and the
+// directory fsynced: a pack either exists complete or not at all. The trailer makes a pack self-describing,
+// so the index (index.hpp) can always be rebuilt from the packs.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +35,11 @@ struct PackLayout {
 class PackBuilder {
  public:
   explicit PackBuilder(const PackLayout& layout);
+  ~PackBuilder();  // removes the temporary file of a pack never finished
+  PackBuilder(const PackBuilder&) = delete;
+  PackBuilder& operator=(const PackBuilder&) = delete;
   void add(const ChunkId& id, std::string_view stored);
-  size_t bytes() const { return buffer_.size(); }
+  uint64_t bytes() const { return size_; }
   bool empty() const { return records_.empty(); }
   // Writes the pack durably; returns its name (32 hex digits) and fills its blobs and file size. The builder
   // is empty afterwards.
@@ -44,7 +47,10 @@ class PackBuilder {
 
  private:
   const PackLayout& layout_;
-  std::string buffer_;
+  std::string name_;      // chosen when the first blob arrives
+  std::string tmp_path_;  // DIR/tmp/<name>.pack.tmp
+  storage::UniqueFd fd_;  // open while blobs are added
+  uint64_t size_ = 0;
   std::vector<PackRecord> records_;
 };
 

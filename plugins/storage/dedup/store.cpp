@@ -28,7 +28,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 StoreSettings parse_store_settings(std::string_view config_json) {
   const storage::DeviceConfig config("dedup device", config_json,
                                      {"path", "key_file", "domain_from", "compression_level",
-                                      "index_memory_mib", "pack_mib", "chunk_avg_kib"},
+                                      "index_memory_mib", "pack_mib", "chunk_avg_kib", "seal_threads"},
                                      {"path"});
   StoreSettings s;
   s.root = config.absolute_path("path");
@@ -37,6 +37,7 @@ StoreSettings parse_store_settings(std::string_view config_json) {
   if (config.has("compression_level")) s.compression_level = int(config.integer("compression_level", -7, 19));
   if (config.has("index_memory_mib"))
     s.index_memory_bytes = uint64_t(config.integer("index_memory_mib", 1, 1 << 20)) << 20;
+  if (config.has("seal_threads")) s.seal_threads = unsigned(config.integer("seal_threads", 0, 64));
   if (config.has("pack_mib")) s.pack_bytes = uint64_t(config.integer("pack_mib", 1, 1024)) << 20;
   if (config.has("chunk_avg_kib")) {
     const auto avg = uint32_t(config.integer("chunk_avg_kib", 1, 16384)) << 10;

@@ -33,6 +33,7 @@ struct StoreSettings {
   int compression_level = 3;
   uint64_t index_memory_bytes = 64ull << 20;
   uint64_t pack_bytes = 16ull << 20;
+  unsigned seal_threads = 2;             // 0: blobs are sealed on the writer's own thread
   std::optional<ChunkerParams> chunker;  // for a new store only; an existing store keeps its own
 };
 

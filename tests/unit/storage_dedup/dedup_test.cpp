@@ -61,6 +61,22 @@ TEST_F(DedupStoresOnce, EncryptedStoreHoldsNoPlaintext) {
   }
 }
 
+TEST_F(DedupStoresOnce, AnAbortedSetLeavesNoPartialPackAndTheStoreKeepsWorking) {
+  Device d = open_device(small_config(store_dir()));
+  sbx_storage_writer* w = begin(d, "aborted");
+  // Several 1 MiB packs' worth, so packs are finished by the seal threads while more are being filled.
+  write_item(w, file_item("big", random_bytes(5 << 20, 11)));
+  vt_->abort_set(w);
+  for (const auto& entry : std::filesystem::directory_iterator(store_dir() + "/tmp"))
+    ADD_FAILURE() << "left behind: " << entry.path();
+  std::string data = random_bytes(3 << 20, 12);
+  w = begin(d, "after");
+  write_item(w, file_item("f", data));
+  sbx_set_stats after = commit(w);
+  EXPECT_GT(after.stored_bytes, data.size());
+  EXPECT_GT(info(d).packs, 1u);
+}
+
 TEST_F(DedupStoresOnce, InfoCountsChunksAndBytes) {
   Device d = open_device(small_config(store_dir()));
   auto empty = info(d);

@@ -1,0 +1,59 @@
+// Read-ahead for the walk: a file read from a cold cache waits for the disk, one file at a time. Two threads
+// run a little ahead of the walk, stat the names of each directory it lists and, when the run reads file
+// data, ask the kernel to start reading those files (POSIX_FADV_WILLNEED), so the disk has several requests
+// in flight. Hints only: the walk opens, checks and reads every file itself.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "posix_io.hpp"
+
+namespace sbx::files {
+
+class Prefetcher {
+ public:
+  // `read_data`: also start reading regular files (a full backup reads them all; an incremental may not).
+  explicit Prefetcher(bool read_data, unsigned threads = 2);
+  ~Prefetcher();
+  Prefetcher(const Prefetcher&) = delete;
+  Prefetcher& operator=(const Prefetcher&) = delete;
+
+  // The walk listed a directory: its names, in the order the walk will visit them.
+  void listed(int dir_fd, const std::vector<std::string>& names);
+  // The walk visited one more name.
+  void visited();
+
+ private:
+  struct Item {
+    std::shared_ptr<UniqueFd> dir;
+    std::string name;
+    uint64_t seq;
+  };
+  void work();
+  void warm(const Item& item);
+
+  // How far ahead of the walk the threads may be, in names and in bytes asked for.
+  static constexpr uint64_t kNamesAhead = 512;
+  static constexpr uint64_t kBytesAhead = uint64_t{64} << 20;
+  static constexpr uint64_t kBytesPerFile = uint64_t{8} << 20;
+
+  const bool read_data_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  std::deque<std::pair<uint64_t, uint64_t>> issued_;  // (seq, bytes) asked for and not yet visited
+  uint64_t issued_bytes_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t visited_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sbx::files
