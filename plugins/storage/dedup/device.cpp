@@ -182,10 +182,11 @@ class SealPool {
       if (stopping_) return;  // what is still queued belongs to an abandoned set
       Batch batch = std::move(queue_.front());
       queue_.pop_front();
+      const bool skip = error_ != nullptr;  // after a failure the set is lost: seal nothing more
       lock.unlock();
       std::exception_ptr failed;
       try {
-        if (!has_failed())
+        if (!skip)
           for (auto& blob : batch.blobs)
             sink_.add_stored(blob.id, codec.seal(blob.type, blob.id, blob.plain));
       } catch (...) {
@@ -197,11 +198,6 @@ class SealPool {
       in_flight_ -= batch.bytes;
       idle_.notify_all();
     }
-  }
-
-  bool has_failed() {
-    std::lock_guard lock(mutex_);
-    return error_ != nullptr;
   }
 
   PackSink& sink_;
