@@ -52,6 +52,8 @@ json job_json(const catalog::Job& j) {
   out["device_id"] = j.device_id ? json(*j.device_id) : json(nullptr);
   out["set_id"] = j.set_id ? json(*j.set_id) : json(nullptr);
   out["retry_of"] = j.retry_of ? json(*j.retry_of) : json(nullptr);
+  // The job's process while it runs, for an admin who wants to look at it (strace, /proc, top).
+  out["pid"] = j.state == "running" && j.pid ? json(j.pid) : json(nullptr);
   if (!j.control.empty()) out["control_requested"] = j.control;
   return out;
 }

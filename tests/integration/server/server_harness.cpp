@@ -72,6 +72,33 @@ void ServerProcess::stop() {
                                                              << log();
 }
 
+pid_t ServerProcess::stop_job_process(std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after its last ')'.
+      std::string stat = read_file(entry.path() / "stat");
+      auto close = stat.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(stat.substr(close + 1));
+      std::string state;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      if (ppid != pid_) continue;
+      // Only after its exec: by then it leads its own process group and dies with the server.
+      const std::string cmdline = read_file(entry.path() / "cmdline");
+      if (cmdline.find(std::string("\0job\0run\0", 9)) == std::string::npos) continue;
+      const pid_t child = std::stoi(name);
+      ::kill(-child, SIGSTOP);
+      return child;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return -1;
+}
+
 void ServerProcess::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

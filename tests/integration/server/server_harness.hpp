@@ -34,6 +34,10 @@ class ServerProcess {
   void stop();   // SIGTERM and wait
   void kill9();  // SIGKILL and wait
   bool running() const { return pid_ > 0; }
+  // Waits for a job process of the server (`strongbox job run`, once exec-ed) and stops its process group
+  // with SIGSTOP as soon as it appears, so a test can kill the server while a job runs whatever the
+  // machine's speed. Returns the job process's pid, or -1 when none appeared within `timeout`.
+  pid_t stop_job_process(std::chrono::seconds timeout = std::chrono::seconds(60));
   std::string log() const;  // what the server printed
 
  private:

@@ -36,7 +36,11 @@ struct Fixture {
                                              std::vector<std::string>{clock.env()});
     server->start();
   }
+  // The running job's id. Its process is held (SIGSTOP) the moment it starts, so a control sent now finds
+  // it running whatever the machine's speed; the server's own signals (SIGSTOP, SIGCONT, SIGTERM) then
+  // decide what it does.
   int64_t running_job() {
+    EXPECT_GT(server->stop_job_process(), 0) << server->log();
     int64_t id = 0;
     EXPECT_TRUE(wait_until([&] {
       for (const auto& j : list_jobs(site))
