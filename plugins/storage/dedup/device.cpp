@@ -375,57 +375,6 @@ class DedupWriter : public sdk::StorageWriter {
   ManifestBuilder builder_;
 };
 
-// Thrown when the host's sink refuses: reading stops with the host's status instead of going on.
-struct SinkRefused {
-  sbx_status status;
-};
-
-void call_sink(sbx_status status) {
-  if (status < 0) throw SinkRefused{status};
-}
-
-class DedupReader : public sdk::StorageReader {
- public:
-  explicit DedupReader(std::shared_ptr<const Store> store)
-      : store_(std::move(store)), index_(store_->open_index()), codec_(store_->make_codec()) {}
-
-  void read_entries(std::span<const sbx_bytes> locators, const sbx_entry_sink& sink) override {
-    try {
-      for (size_t i = 0; i < locators.size(); ++i) read_one(i, sdk::view(locators[i]), sink);
-    } catch (const SinkRefused& refused) {
-      throw sdk::Error(refused.status, "reading stopped: the host refused an entry");
-    }
-  }
-
- private:
-  void read_one(size_t index, std::string_view locator, const sbx_entry_sink& sink) {
-    std::string what = "entry " + std::to_string(index);
-    try {
-      if (locator.size() != kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "locator is not a dedup entry id");
-      ChunkId id = id_from(locator);
-      EntryRecord record = decode_entry_record(
-          codec_->open(fetch_stored(*store_, *index_, files_, id), id, BlobType::entry, "an entry record"));
-      what = record.entry.path;
-      call_sink(sink.on_entry(sink.ctx, &record.entry.as_c()));
-      for (const auto& chunk : record.chunks) {
-        std::string plain = codec_->open(fetch_stored(*store_, *index_, files_, chunk.id), chunk.id,
-                                         BlobType::data, "a data chunk of " + record.entry.path);
-        if (plain.size() != chunk.length)
-          throw sdk::Error(SBX_ERR_CORRUPT, "a data chunk of " + record.entry.path + " has the wrong length");
-        call_sink(sink.on_data(sink.ctx, sdk::make_bytes(plain)));
-      }
-      call_sink(sink.on_entry_end(sink.ctx));
-    } catch (const sdk::Error& e) {
-      call_sink(sink.on_entry_error(sink.ctx, index, e.status(), sdk::make_str(e.what())));
-    }
-  }
-
-  std::shared_ptr<const Store> store_;
-  std::unique_ptr<ChunkIndex> index_;
-  std::unique_ptr<BlobCodec> codec_;
-  PackFiles files_{store_->layout()};
-};
-
 class Receiver : public sdk::DedupReceiver {
  public:
   explicit Receiver(std::shared_ptr<const Store> store) : sink_(store), codec_(store->make_codec()) {}
@@ -531,7 +480,7 @@ std::unique_ptr<sdk::StorageReader> DedupDevice::open_set(std::string_view set_n
   check_set_name(set_name);
   if (::access(store_->manifest_path(set_name).c_str(), F_OK) != 0)
     throw sdk::Error(SBX_ERR_NOT_FOUND, "no set named \"" + std::string(set_name) + "\" on this device");
-  return std::make_unique<DedupReader>(store_);
+  return std::make_unique<SetReader>(store_, store_->settings().read_threads);
 }
 
 void DedupDevice::delete_set(std::string_view set_name) {
@@ -574,7 +523,7 @@ sbx_dedup_info DedupDevice::dedup_info() {
 void DedupDevice::set_chunks(std::string_view set_name,
                              const std::function<void(std::string_view, uint64_t)>& fn) {
   check_set_name(set_name);
-  Readers& r = readers();
+  BlobReaders& r = readers();
   Manifest manifest = store_->load_manifest(*r.codec, set_name);
   ChunkIdSet seen;
   for (const auto* list : {&manifest.entries, &manifest.chunks})
@@ -591,16 +540,16 @@ void DedupDevice::set_chunks(std::string_view set_name,
 
 std::string DedupDevice::read_chunk(std::string_view chunk_id) {
   ChunkId id = id_from(chunk_id);
-  Readers& r = readers();
-  std::string stored = fetch_stored(*store_, *r.index, r.files, id);
+  BlobReaders& r = readers();
+  std::string stored = r.fetch(id);
   // The tag binds the blob to its id: a damaged or misplaced chunk is never sent. The receiver decrypts and
   // rehashes it again anyway; it trusts nothing that arrives.
   r.codec->authenticate(stored, id, "chunk " + to_hex(chunk_id).substr(0, 16));
   return stored;
 }
 
-DedupDevice::Readers& DedupDevice::readers() {
-  if (!readers_) readers_ = std::make_unique<Readers>(*store_);
+BlobReaders& DedupDevice::readers() {
+  if (!readers_) readers_ = std::make_unique<BlobReaders>(*store_);
   return *readers_;
 }
 

@@ -8,6 +8,7 @@
 #include <strongbox/sdk/plugin.hpp>
 #include <unordered_set>
 
+#include "reader.hpp"
 #include "store.hpp"
 
 namespace sbx::dedup {
@@ -24,8 +25,9 @@ using ChunkIdSet = std::unordered_set<ChunkId, ChunkIdHash>;
 class DedupDevice : public sdk::DedupStorageDevice {
  public:
   // config_json: {"path": "/abs/dir", "key_file": "/abs/key", "domain_from": "/abs/other-store",
-  // "compression_level": 3, "index_memory_mib": 64, "pack_mib": 16, "chunk_avg_kib": 256}; only "path" is
-  // required. chunk_avg_kib applies when the store is created (min = avg/4, max = 4 avg).
+  // "compression_level": 3, "index_memory_mib": 64, "pack_mib": 16, "chunk_avg_kib": 256, "seal_threads": 2,
+  // "read_threads": 2}; only "path" is required. chunk_avg_kib applies when the store is created
+  // (min = avg/4, max = 4 avg).
   explicit DedupDevice(std::string_view config_json);
 
   sbx_storage_info info() override;
@@ -46,17 +48,10 @@ class DedupDevice : public sdk::DedupStorageDevice {
  private:
   // The index, codec and open packs the device-level reads (duplication's sending side) reuse from call to
   // call; calls on one device never overlap.
-  struct Readers {
-    explicit Readers(const Store& store)
-        : index(store.open_index()), codec(store.make_codec()), files(store.layout()) {}
-    std::unique_ptr<ChunkIndex> index;
-    std::unique_ptr<BlobCodec> codec;
-    PackFiles files;
-  };
-  Readers& readers();
+  BlobReaders& readers();
 
   std::shared_ptr<const Store> store_;
-  std::unique_ptr<Readers> readers_;
+  std::unique_ptr<BlobReaders> readers_;
 };
 
 }  // namespace sbx::dedup

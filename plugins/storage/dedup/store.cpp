@@ -26,10 +26,11 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }  // namespace
 
 StoreSettings parse_store_settings(std::string_view config_json) {
-  const storage::DeviceConfig config("dedup device", config_json,
-                                     {"path", "key_file", "domain_from", "compression_level",
-                                      "index_memory_mib", "pack_mib", "chunk_avg_kib", "seal_threads"},
-                                     {"path"});
+  const storage::DeviceConfig config(
+      "dedup device", config_json,
+      {"path", "key_file", "domain_from", "compression_level", "index_memory_mib", "pack_mib",
+       "chunk_avg_kib", "seal_threads", "read_threads"},
+      {"path"});
   StoreSettings s;
   s.root = config.absolute_path("path");
   if (config.has("key_file")) s.key_file = config.absolute_path("key_file");
@@ -38,6 +39,7 @@ StoreSettings parse_store_settings(std::string_view config_json) {
   if (config.has("index_memory_mib"))
     s.index_memory_bytes = uint64_t(config.integer("index_memory_mib", 1, 1 << 20)) << 20;
   if (config.has("seal_threads")) s.seal_threads = unsigned(config.integer("seal_threads", 0, 64));
+  if (config.has("read_threads")) s.read_threads = unsigned(config.integer("read_threads", 0, 64));
   if (config.has("pack_mib")) s.pack_bytes = uint64_t(config.integer("pack_mib", 1, 1024)) << 20;
   if (config.has("chunk_avg_kib")) {
     const auto avg = uint32_t(config.integer("chunk_avg_kib", 1, 16384)) << 10;
@@ -201,23 +203,32 @@ std::vector<ChunkId> live_session_ids(const Store& store) {
   return ids;
 }
 
-std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id) {
-  for (int attempt = 0;; ++attempt) {
-    auto where = index.find(id);
-    if (!where && attempt == 0) {
-      // Maybe the pack holding it was never indexed (a crash or power cut between pack and index).
-      store.adopt_unindexed_packs(index);
-      where = index.find(id);
-    }
-    if (!where)
-      throw sdk::Error(SBX_ERR_NOT_FOUND,
-                       "blob " + to_hex(id_view(id)).substr(0, 16) + " is not in the store");
-    try {
-      return files.read(where->pack, where->offset, where->length);
-    } catch (const sdk::Error& e) {
-      if (e.status() != SBX_ERR_NOT_FOUND || attempt > 0) throw;
-    }
+BlobLocation locate_stored(const Store& store, ChunkIndex& index, const ChunkId& id) {
+  auto where = index.find(id);
+  if (!where) {
+    // Maybe the pack holding it was never indexed (a crash or power cut between pack and index).
+    store.adopt_unindexed_packs(index);
+    where = index.find(id);
   }
+  if (!where)
+    throw sdk::Error(SBX_ERR_NOT_FOUND, "blob " + to_hex(id_view(id)).substr(0, 16) + " is not in the store");
+  return *where;
+}
+
+std::string read_located(PackFiles& files, const BlobLocation& where,
+                         const std::function<BlobLocation()>& locate_again) {
+  try {
+    return files.read(where.pack, where.offset, where.length);
+  } catch (const sdk::Error& e) {
+    if (e.status() != SBX_ERR_NOT_FOUND) throw;
+  }
+  const BlobLocation moved = locate_again();
+  return files.read(moved.pack, moved.offset, moved.length);
+}
+
+std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id) {
+  return read_located(files, locate_stored(store, index, id),
+                      [&] { return locate_stored(store, index, id); });
 }
 
 }  // namespace sbx::dedup

@@ -11,6 +11,7 @@
 //   tmp/                  packs and manifests being written
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@ struct StoreSettings {
   uint64_t index_memory_bytes = 64ull << 20;
   uint64_t pack_bytes = 16ull << 20;
   unsigned seal_threads = 2;             // 0: blobs are sealed on the writer's own thread
+  unsigned read_threads = 2;             // 0: a restore decodes chunks on the host's own thread
   std::optional<ChunkerParams> chunker;  // for a new store only; an existing store keeps its own
 };
 
@@ -110,8 +112,14 @@ class Session {
 // lock.
 std::vector<ChunkId> live_session_ids(const Store& store);
 
-// Reads one blob by id through the index: the stored bytes. When the pack is gone (gc moved the blob), looks
-// the id up once more. Throws SBX_ERR_NOT_FOUND when the id is not indexed.
+// Where a blob is; when the index lacks it, adopts unindexed packs and looks again. Throws
+// SBX_ERR_NOT_FOUND when the id is not in the store.
+BlobLocation locate_stored(const Store& store, ChunkIndex& index, const ChunkId& id);
+// The stored bytes at `where`; when that pack is gone (gc moved the blob since), reads where
+// `locate_again` says it is now.
+std::string read_located(PackFiles& files, const BlobLocation& where,
+                         const std::function<BlobLocation()>& locate_again);
+// Reads one blob by id through the index: locate_stored, then read_located.
 std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id);
 
 }  // namespace sbx::dedup

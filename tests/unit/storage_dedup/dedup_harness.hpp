@@ -34,6 +34,24 @@ class DedupTest : public DiskTest {
     return c.dump();
   }
   std::string dir(const std::string& name) const { return (temp_.path() / name).string(); }
+  // The pack and manifest files of the store at store_dir(), sorted.
+  std::vector<std::filesystem::path> store_files() {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(store_dir()))
+      if (e.is_regular_file() && (e.path().extension() == ".pack" || e.path().extension() == ".manifest"))
+        files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  void flip(const std::filesystem::path& file, uint64_t at) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(at));
+    char c = 0;
+    f.read(&c, 1);
+    c = char(c ^ 0x20);
+    f.seekp(std::streamoff(at));
+    f.write(&c, 1);
+  }
   std::string key_file(const std::string& name = "key", char fill = 'a') {
     auto path = temp_.path() / name;
     std::ofstream(path) << std::string(64, fill) << "\n";

@@ -47,10 +47,12 @@ TEST_F(DedupKeys, DomainFromSharesTheDomainAndNewStoresDoNot) {
 
 TEST_F(DedupKeys, HostileConfigsAreRefusedWithTheKeyNamed) {
   Device d;
-  for (const char* bad : {R"({"path":"relative"})", R"({"path":"/tmp/x","chunk_avg_kib":3})",
-                          R"({"path":"/tmp/x","pack_mib":0})", R"({"path":"/tmp/x","colour":"red"})",
-                          R"({"path":"/tmp/x","seal_threads":-1})", R"({"path":"/tmp/x","seal_threads":65})",
-                          R"({"path":"/tmp/x","seal_threads":"two"})", "[]", "{"}) {
+  for (const char* bad :
+       {R"({"path":"relative"})", R"({"path":"/tmp/x","chunk_avg_kib":3})",
+        R"({"path":"/tmp/x","pack_mib":0})", R"({"path":"/tmp/x","colour":"red"})",
+        R"({"path":"/tmp/x","seal_threads":-1})", R"({"path":"/tmp/x","seal_threads":65})",
+        R"({"path":"/tmp/x","seal_threads":"two"})", R"({"path":"/tmp/x","read_threads":-1})",
+        R"({"path":"/tmp/x","read_threads":99})", "[]", "{"}) {
     EXPECT_EQ(try_open(bad, &d), SBX_ERR_INVALID_ARGUMENT) << bad;
     EXPECT_NE(FakeHost::last_error().find("dedup device config"), std::string::npos)
         << FakeHost::last_error();

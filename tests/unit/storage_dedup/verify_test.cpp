@@ -5,26 +5,7 @@
 namespace sbx::dedup_test {
 namespace {
 
-class DedupVerify : public DedupTest {
- protected:
-  std::vector<std::filesystem::path> store_files() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(store_dir()))
-      if (e.is_regular_file() && (e.path().extension() == ".pack" || e.path().extension() == ".manifest"))
-        files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-  void flip(const std::filesystem::path& file, uint64_t at) {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(std::streamoff(at));
-    char c = 0;
-    f.read(&c, 1);
-    c = char(c ^ 0x20);
-    f.seekp(std::streamoff(at));
-    f.write(&c, 1);
-  }
-};
+using DedupVerify = DedupTest;
 
 TEST_F(DedupVerify, AHealthyStoreVerifies) {
   Device d = open_device(small_config(store_dir(), {{"key_file", key_file()}}));

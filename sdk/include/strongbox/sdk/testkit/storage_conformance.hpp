@@ -599,6 +599,24 @@ TEST_P(StorageConformance, SinkRefusalStopsReading) {
   EXPECT_EQ(recorder.calls_after_refusal, 0u) << "the sink was called after it refused";
 }
 
+TEST_P(StorageConformance, SkipAnswerGivesMetadataWithoutData) {
+  auto samples = storage_samples();
+  auto locators = write_set("skipped", samples);
+  ASSERT_EQ(locators.size(), samples.size());
+  ReadRecorder recorder;
+  recorder.skip_data = true;
+  ASSERT_EQ(read("skipped", locators, &recorder), SBX_OK);
+  for (const std::string& p : recorder.protocol_problems) ADD_FAILURE() << "sink protocol: " << p;
+  ASSERT_EQ(recorder.outcomes.size(), samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const ReadOutcome& o = recorder.outcomes[i];
+    ASSERT_FALSE(o.error) << o.error_message;
+    EXPECT_TRUE(o.ended) << "entry " << i << " got no on_entry_end";
+    EXPECT_TRUE(entry_differences(samples[i].entry, o.entry).empty()) << "entry " << i;
+    EXPECT_TRUE(o.data.empty()) << "entry " << i << " got data after SBX_SKIP";
+  }
+}
+
 }  // namespace sbx::testkit
 
 using sbx::testkit::StorageConformance;
