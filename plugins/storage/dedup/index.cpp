@@ -6,11 +6,21 @@
 namespace sbx::dedup {
 namespace {
 
+// Blobs name their pack by a small integer: a pack name is 64 hex characters, and in a row per blob and
+// again in the by-pack index it made up most of the index's size.
 constexpr const char* kSchema =
-    "CREATE TABLE IF NOT EXISTS blobs(id BLOB PRIMARY KEY, pack TEXT NOT NULL, offset INTEGER NOT NULL,"
-    " length INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs(pack);"
-    "CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS pack_files(pack_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " bytes INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS blob_rows(id BLOB PRIMARY KEY, pack_id INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS blob_rows_by_pack ON blob_rows(pack_id);";
+// The first format (pack names in every row), converted in place when an index of it is opened.
+constexpr const char* kConvertFirstFormat =
+    "INSERT OR IGNORE INTO pack_files(name, bytes) SELECT name, bytes FROM packs;"
+    "INSERT OR IGNORE INTO blob_rows(id, pack_id, offset, length)"
+    " SELECT b.id, p.pack_id, b.offset, b.length FROM blobs b JOIN pack_files p ON p.name = b.pack;"
+    "DROP TABLE blobs;"
+    "DROP TABLE packs;";
 // Several job processes share one index; a writer waits this long for another's transaction.
 constexpr int kBusyTimeoutMs = 120000;
 constexpr uint64_t kMarkBatch = 20000;
@@ -44,9 +54,16 @@ ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes) : path_(pa
   const std::string cache =
       "PRAGMA cache_size=-" + std::to_string(std::max<uint64_t>(cache_bytes / 1024, 1024));
   exec(cache.c_str());
-  exec(kSchema);
-  find_ = prepare("SELECT pack, offset, length FROM blobs WHERE id = ?");
-  insert_ = prepare("INSERT OR IGNORE INTO blobs(id, pack, offset, length) VALUES (?, ?, ?, ?)");
+  // Only a new or first-format index needs the write lock here; every other open is a plain read.
+  if (!table_exists("blob_rows") || table_exists("blobs"))
+    transaction([&] {
+      exec(kSchema);
+      if (table_exists("blobs")) exec(kConvertFirstFormat);
+    });
+  find_ = prepare(
+      "SELECT p.name, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
+      " WHERE b.id = ?");
+  insert_ = prepare("INSERT OR IGNORE INTO blob_rows(id, pack_id, offset, length) VALUES (?, ?, ?, ?)");
 }
 
 ChunkIndex::~ChunkIndex() {
@@ -87,6 +104,37 @@ sqlite3_stmt* ChunkIndex::prepare(const char* sql) {
   return statement;
 }
 
+bool ChunkIndex::table_exists(const char* name) {
+  sqlite3_stmt* s = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  Reset reset{s};
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema");
+  return rc == SQLITE_ROW;
+}
+
+int64_t ChunkIndex::put_pack(const std::string& pack, uint64_t bytes) {
+  sqlite3_stmt* add = prepare(
+      "INSERT INTO pack_files(name, bytes) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET bytes = "
+      "excluded.bytes"
+      " RETURNING pack_id");
+  Reset reset{add};
+  sqlite3_bind_text(add, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(add, 2, int64_t(bytes));
+  if (sqlite3_step(add) != SQLITE_ROW) fail("cannot add pack " + pack);
+  return sqlite3_column_int64(add, 0);
+}
+
+std::optional<int64_t> ChunkIndex::pack_id_of(const std::string& pack) {
+  sqlite3_stmt* s = prepare("SELECT pack_id FROM pack_files WHERE name = ?");
+  Reset reset{s};
+  sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail("cannot look up pack " + pack);
+  return sqlite3_column_int64(s, 0);
+}
+
 std::optional<BlobLocation> ChunkIndex::find(const ChunkId& id) {
   Reset reset{find_};
   sqlite3_bind_blob(find_, 1, id.data(), int(kIdBytes), SQLITE_STATIC);
@@ -102,25 +150,16 @@ std::optional<BlobLocation> ChunkIndex::find(const ChunkId& id) {
 }
 
 bool ChunkIndex::has_pack(const std::string& pack) {
-  sqlite3_stmt* s = prepare("SELECT 1 FROM packs WHERE name = ?");
-  Reset reset{s};
-  sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot look up a pack");
-  return rc == SQLITE_ROW;
+  return pack_id_of(pack).has_value();
 }
 
 void ChunkIndex::add_pack(const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& records) {
   transaction([&] {
-    sqlite3_stmt* add = prepare("INSERT OR REPLACE INTO packs(name, bytes) VALUES (?, ?)");
-    Reset reset{add};
-    sqlite3_bind_text(add, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(add, 2, int64_t(bytes));
-    if (sqlite3_step(add) != SQLITE_DONE) fail("cannot add pack " + pack);
+    const int64_t pack_id = put_pack(pack, bytes);
     for (const auto& r : records) {
       Reset reset_insert{insert_};
       sqlite3_bind_blob(insert_, 1, r.id.data(), int(kIdBytes), SQLITE_STATIC);
-      sqlite3_bind_text(insert_, 2, pack.data(), int(pack.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(insert_, 2, pack_id);
       sqlite3_bind_int64(insert_, 3, int64_t(r.offset));
       sqlite3_bind_int64(insert_, 4, int64_t(r.length));
       if (sqlite3_step(insert_) != SQLITE_DONE) fail("cannot add a blob of pack " + pack);
@@ -128,19 +167,26 @@ void ChunkIndex::add_pack(const std::string& pack, uint64_t bytes, const std::ve
   });
 }
 
+void ChunkIndex::forget_pack(int64_t pack_id, const std::string& pack) {
+  for (const char* sql :
+       {"DELETE FROM blob_rows WHERE pack_id = ?", "DELETE FROM pack_files WHERE pack_id = ?"}) {
+    sqlite3_stmt* s = prepare(sql);
+    Reset reset{s};
+    sqlite3_bind_int64(s, 1, pack_id);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + pack);
+  }
+}
+
 void ChunkIndex::remove_pack(const std::string& pack) {
   transaction([&] {
-    for (const char* sql : {"DELETE FROM blobs WHERE pack = ?", "DELETE FROM packs WHERE name = ?"}) {
-      sqlite3_stmt* s = prepare(sql);
-      Reset reset{s};
-      sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
-      if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + pack);
-    }
+    if (auto pack_id = pack_id_of(pack)) forget_pack(*pack_id, pack);
   });
 }
 
 std::vector<PackRecord> ChunkIndex::blobs_in(const std::string& pack) {
-  sqlite3_stmt* s = prepare("SELECT id, offset, length FROM blobs WHERE pack = ? ORDER BY offset");
+  sqlite3_stmt* s = prepare(
+      "SELECT b.id, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
+      " WHERE p.name = ? ORDER BY b.offset");
   Reset reset{s};
   sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
   std::vector<PackRecord> out;
@@ -155,36 +201,27 @@ std::vector<PackRecord> ChunkIndex::blobs_in(const std::string& pack) {
 void ChunkIndex::move_blobs(const std::string& from, const std::string& to, uint64_t to_bytes,
                             const std::vector<PackRecord>& records) {
   transaction([&] {
-    sqlite3_stmt* add = prepare("INSERT OR REPLACE INTO packs(name, bytes) VALUES (?, ?)");
-    {
-      Reset reset{add};
-      sqlite3_bind_text(add, 1, to.data(), int(to.size()), SQLITE_STATIC);
-      sqlite3_bind_int64(add, 2, int64_t(to_bytes));
-      if (sqlite3_step(add) != SQLITE_DONE) fail("cannot add pack " + to);
-    }
+    const auto from_id = pack_id_of(from);
+    const int64_t to_id = put_pack(to, to_bytes);
+    if (!from_id) return;  // nothing points into `from` any more
     sqlite3_stmt* move =
-        prepare("UPDATE blobs SET pack = ?, offset = ?, length = ? WHERE id = ? AND pack = ?");
+        prepare("UPDATE blob_rows SET pack_id = ?, offset = ?, length = ? WHERE id = ? AND pack_id = ?");
     for (const auto& r : records) {
       Reset reset{move};
-      sqlite3_bind_text(move, 1, to.data(), int(to.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(move, 1, to_id);
       sqlite3_bind_int64(move, 2, int64_t(r.offset));
       sqlite3_bind_int64(move, 3, int64_t(r.length));
       sqlite3_bind_blob(move, 4, r.id.data(), int(kIdBytes), SQLITE_STATIC);
-      sqlite3_bind_text(move, 5, from.data(), int(from.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(move, 5, *from_id);
       if (sqlite3_step(move) != SQLITE_DONE) fail("cannot move a blob to pack " + to);
     }
-    for (const char* sql : {"DELETE FROM blobs WHERE pack = ?", "DELETE FROM packs WHERE name = ?"}) {
-      sqlite3_stmt* s = prepare(sql);
-      Reset reset{s};
-      sqlite3_bind_text(s, 1, from.data(), int(from.size()), SQLITE_STATIC);
-      if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + from);
-    }
+    forget_pack(*from_id, from);
   });
 }
 
 void ChunkIndex::remove_blobs(const std::vector<ChunkId>& ids) {
   transaction([&] {
-    sqlite3_stmt* s = prepare("DELETE FROM blobs WHERE id = ?");
+    sqlite3_stmt* s = prepare("DELETE FROM blob_rows WHERE id = ?");
     for (const auto& id : ids) {
       Reset reset{s};
       sqlite3_bind_blob(s, 1, id.data(), int(kIdBytes), SQLITE_STATIC);
@@ -194,7 +231,7 @@ void ChunkIndex::remove_blobs(const std::vector<ChunkId>& ids) {
 }
 
 void ChunkIndex::for_each_pack(const std::function<void(const std::string&, uint64_t)>& fn) {
-  sqlite3_stmt* s = prepare("SELECT name, bytes FROM packs ORDER BY name");
+  sqlite3_stmt* s = prepare("SELECT name, bytes FROM pack_files ORDER BY name");
   Reset reset{s};
   std::vector<std::pair<std::string, uint64_t>> packs;
   int rc;
@@ -207,7 +244,8 @@ void ChunkIndex::for_each_pack(const std::function<void(const std::string&, uint
 }
 
 void ChunkIndex::for_each_blob(const std::function<void(const ChunkId&, const BlobLocation&)>& fn) {
-  sqlite3_stmt* s = prepare("SELECT id, pack, offset, length FROM blobs");
+  sqlite3_stmt* s = prepare(
+      "SELECT b.id, p.name, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id");
   Reset reset{s};
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -229,13 +267,13 @@ uint64_t single_number(sqlite3_stmt* s) {
 }  // namespace
 
 uint64_t ChunkIndex::blob_count() {
-  return single_number(prepare("SELECT count(*) FROM blobs"));
+  return single_number(prepare("SELECT count(*) FROM blob_rows"));
 }
 uint64_t ChunkIndex::pack_bytes() {
-  return single_number(prepare("SELECT coalesce(sum(bytes), 0) FROM packs"));
+  return single_number(prepare("SELECT coalesce(sum(bytes), 0) FROM pack_files"));
 }
 uint64_t ChunkIndex::pack_count() {
-  return single_number(prepare("SELECT count(*) FROM packs"));
+  return single_number(prepare("SELECT count(*) FROM pack_files"));
 }
 
 void ChunkIndex::mark_begin() {
@@ -264,7 +302,7 @@ void ChunkIndex::mark_commit() {
 }
 
 std::vector<ChunkId> ChunkIndex::unmarked() {
-  sqlite3_stmt* s = prepare("SELECT id FROM blobs WHERE id NOT IN (SELECT id FROM temp.marks)");
+  sqlite3_stmt* s = prepare("SELECT id FROM blob_rows WHERE id NOT IN (SELECT id FROM temp.marks)");
   Reset reset{s};
   std::vector<ChunkId> out;
   int rc;

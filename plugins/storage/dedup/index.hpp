@@ -1,4 +1,4 @@
-// Where each blob lives: an SQLite table (index.db in the store) from blob id to pack, offset and length.
+// Where each blob lives: SQLite tables (index.db in the store) from blob id to pack, offset and length.
 //
 // SQLite keeps the index on disk and only a page cache in memory, so memory follows the configured budget
 // (PRAGMA cache_size), never the store's size; WAL lets several job processes look up and add at once. The
@@ -68,6 +68,10 @@ class ChunkIndex {
   }
 
  private:
+  bool table_exists(const char* name);
+  int64_t put_pack(const std::string& pack, uint64_t bytes);  // adds or updates; returns its pack_id
+  std::optional<int64_t> pack_id_of(const std::string& pack);
+  void forget_pack(int64_t pack_id, const std::string& pack);  // its rows and itself; inside a transaction
   void exec(const char* sql);
   void exec_noexcept(const char* sql) noexcept;
   sqlite3_stmt* prepare(const char* sql);
