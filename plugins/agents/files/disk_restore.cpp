@@ -2,6 +2,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -108,11 +110,47 @@ DiskRestore::DiskRestore(std::string_view options_json) {
   if (::stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(SBX_ERR_INVALID_ARGUMENT, "restore target '" + printable(target) + "' is not a directory");
   if (root_ == "/") root_.clear();
+  root_dir_ = UniqueFd(::open(root_.empty() ? "/" : root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   open_disk_writer();
 }
 
 DiskRestore::~DiskRestore() {
   if (disk_) archive_write_free(disk_);
+  leave_parents();
+}
+
+bool DiskRestore::enter_parent(std::string_view parent) {
+  if (!parents_tried_) {
+    parents_tried_ = true;
+    parents_thread_ = std::this_thread::get_id();
+    UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    // A working directory of this thread's own: entering parents must not move the host's other threads.
+    parents_usable_ = root_dir_ && cwd && ::unshare(CLONE_FS) == 0;
+    if (parents_usable_) saved_cwd_ = std::move(cwd);
+  }
+  if (!parents_usable_ || std::this_thread::get_id() != parents_thread_) return false;
+  if (!parent_dir_ || parent_ != parent) {
+    parent_dir_.reset();
+    UniqueFd dir(::fcntl(root_dir_.get(), F_DUPFD_CLOEXEC, 0));
+    for (size_t start = 0; dir && start < parent.size();) {
+      size_t end = std::min(parent.find('/', start), parent.size());
+      const std::string component(parent.substr(start, end - start));
+      dir = UniqueFd(open_at(dir.get(), component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat st;
+      if (dir && (::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))) dir.reset();
+      start = end + 1;
+    }
+    if (!dir) return false;
+    parent_dir_ = std::move(dir);
+    parent_ = parent;
+  }
+  // Every time, not only on a change: libarchive itself changes directory for a path longer than PATH_MAX.
+  return ::fchdir(parent_dir_.get()) == 0;
+}
+
+void DiskRestore::leave_parents() noexcept {
+  if (saved_cwd_ && std::this_thread::get_id() == parents_thread_) (void)::fchdir(saved_cwd_.get());
+  parent_dir_.reset();
 }
 
 void DiskRestore::open_disk_writer() {
@@ -181,7 +219,6 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   std::unique_ptr<struct archive_entry, EntryDeleter> ae(archive_entry_new());
   if (!ae) throw Error(SBX_ERR_INTERNAL, "out of memory");
   disk_path_ = root_ + "/" + entry.path;
-  archive_entry_set_pathname(ae.get(), disk_path_.c_str());
   archive_entry_set_perm(ae.get(), entry.mode & 07777);
   archive_entry_set_uid(ae.get(), entry.uid);
   archive_entry_set_gid(ae.get(), entry.gid);
@@ -290,6 +327,14 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
     }
   }
 
+  std::string name = disk_path_;
+  if (entry.type != SBX_ENTRY_DIRECTORY && entry.type != SBX_ENTRY_HARDLINK) {
+    const size_t slash = entry.path.rfind('/');
+    const std::string_view parent =
+        slash == std::string::npos ? std::string_view() : std::string_view(entry.path).substr(0, slash);
+    if (enter_parent(parent)) name = entry.path.substr(slash == std::string::npos ? 0 : slash + 1);
+  }
+  archive_entry_set_pathname(ae.get(), name.c_str());
   int r = archive_write_header(disk_, ae.get());
   if (r == ARCHIVE_FATAL) {
     broken_ = true;
@@ -382,6 +427,7 @@ void DiskRestore::finish() {
     abandon_current();
   }
   int r = archive_write_close(disk_);
+  leave_parents();
   if (r < ARCHIVE_WARN)
     throw Error(status_for_errno(archive_errno(disk_)),
                 "cannot apply directory permissions and times: " + archive_message(disk_));
@@ -400,6 +446,7 @@ void DiskRestore::finish() {
 
 void DiskRestore::abort() noexcept {
   abandon_current();
+  leave_parents();
 }
 
 }  // namespace sbx::files

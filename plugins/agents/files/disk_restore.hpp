@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "posix_io.hpp"
 #include "strongbox/sdk/plugin.hpp"
 
 struct archive;
@@ -31,6 +33,13 @@ namespace sbx::files {
 //  - ARCHIVE_EXTRACT_SPARSE is off: holes come back exactly where the backup recorded them (data is written
 //    at each extent's offset and the size set at the end), and a dense file stays dense even when it holds
 //    runs of zeros (a swap file or a preallocated database file must not gain holes).
+//  - Files, symlinks and special files are created from their parent directory: the restore thread gets
+//    a working directory of its own (unshare(CLONE_FS)), enters the parent through an openat chain from
+//    the target that follows no symlink, and hands libarchive the last component only. libarchive's
+//    symlink check then costs one lookup per entry instead of one per component of the whole path, and a
+//    parent swapped for a symlink during the restore is never followed: the file lands in the directory
+//    that was entered. A parent that is missing or is not a plain directory, directories themselves (their
+//    modes and times are applied by finish) and hard links take libarchive's full-path route.
 //  - POSIX ACLs travel as the system.posix_acl_access/_default xattrs, which libarchive's xattr code skips;
 //    they are set here with lsetxattr once libarchive has finished the entry (and checked its path).
 //    Default ACLs of directories wait for finish, so that restored children do not inherit entries they
@@ -58,8 +67,20 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   void abandon_current() noexcept;
   [[noreturn]] void fail_entry(sbx_status status, const std::string& message);
   void check_usable() const;
+  // Makes the entry's parent directory (relative to the target) this thread's working directory; false
+  // when the full-path route must be taken instead.
+  bool enter_parent(std::string_view parent);
+  void leave_parents() noexcept;
 
-  std::string root_;  // realpath of the target, "" for "/" so that root_ + "/" + path is always right
+  std::string root_;   // realpath of the target, "" for "/" so that root_ + "/" + path is always right
+  UniqueFd root_dir_;  // O_PATH of root_
+  // The parent-directory route: set up on the first entry's thread, used on that thread only.
+  bool parents_tried_ = false;
+  bool parents_usable_ = false;
+  std::thread::id parents_thread_;
+  UniqueFd saved_cwd_;   // this thread's working directory before the restore
+  std::string parent_;   // the entered parent, relative to the target
+  UniqueFd parent_dir_;  // O_PATH of it
   struct archive* disk_ = nullptr;
   bool broken_ = false;  // libarchive returned ARCHIVE_FATAL; its handle is unusable
   std::string broken_reason_;

@@ -2,6 +2,9 @@
 // to outside files) are refused with a clear message, and nothing outside the target is written.
 #include <sys/stat.h>
 
+#include <future>
+#include <thread>
+
 #include "agent_harness.hpp"
 
 using namespace agent_test;
@@ -153,3 +156,48 @@ TEST_F(AgentFilesHostileRestore, ExistingSymlinkAsTheFinalComponentIsReplaced) {
 }
 
 }  // namespace
+
+TEST_F(AgentFilesHostileRestore, AParentSwappedForASymlinkDuringTheRestoreIsNotFollowed) {
+  Restore restore(agent_, target_.string());
+  Entry dir;
+  dir.type = SBX_ENTRY_DIRECTORY;
+  dir.path = "d";
+  dir.mode = 0755;
+  ASSERT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
+  ASSERT_EQ(restore.put(file_entry("d/first", "1"), "1"), SBX_OK) << restore.last_error;
+  // Someone with write access to the target swaps the directory being filled for a symlink to outside.
+  fs::rename(target_ / "d", target_ / "d-moved");
+  fs::create_symlink(outside_, target_ / "d");
+  restore.put(file_entry("d/second", "2"), "2");  // refused, or written into the directory entered
+  restore.put(file_entry("d/precious", "overwritten"), "overwritten");
+  EXPECT_EQ(restore.finish(), SBX_OK) << restore.last_error;
+  EXPECT_FALSE(fs::exists(outside_ / "second"));
+  EXPECT_EQ(read_file(outside_ / "precious"), "do not touch");
+  expect_outside_untouched();
+}
+
+TEST_F(AgentFilesHostileRestore, TheRestoreMovesNoOtherThreadsWorkingDirectory) {
+  const fs::path before = fs::current_path();
+  // A thread of the host that exists before the restore starts (threads the restore's thread creates later
+  // share its working directory, as threads do).
+  std::promise<void> look;
+  std::promise<fs::path> seen;
+  std::thread other([&] {
+    look.get_future().wait();
+    seen.set_value(fs::current_path());
+  });
+  Restore restore(agent_, target_.string());
+  Entry dir;
+  dir.type = SBX_ENTRY_DIRECTORY;
+  dir.path = "a";
+  dir.mode = 0755;
+  EXPECT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
+  EXPECT_EQ(restore.put(file_entry("a/f", "x"), "x"), SBX_OK) << restore.last_error;
+  // Mid-restore the restore's thread works from a/; the other thread is where it was.
+  look.set_value();
+  EXPECT_EQ(seen.get_future().get(), before);
+  other.join();
+  EXPECT_EQ(restore.finish(), SBX_OK) << restore.last_error;
+  EXPECT_EQ(fs::current_path(), before);
+  EXPECT_EQ(read_file(target_ / "a" / "f"), "x");
+}
