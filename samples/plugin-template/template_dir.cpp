@@ -395,7 +395,7 @@ class Reader final : public sbx::sdk::StorageReader {
         continue;
       }
       const sbx::sdk::Entry& entry = entries_[index];
-      const uint64_t length = entry.data_length();
+      uint64_t length = entry.data_length();
       Fd data;
       if (length > 0) {
         fs::path path = dir_ / "data" / std::to_string(index);
@@ -410,7 +410,8 @@ class Reader final : public sbx::sdk::StorageReader {
           continue;
         }
       }
-      sbx::sdk::check_sink(sink.on_entry(sink.ctx, &entry.as_c()), "on_entry");
+      // SBX_SKIP: the host wants the metadata only.
+      if (sbx::sdk::check_sink(sink.on_entry(sink.ctx, &entry.as_c()), "on_entry") == SBX_SKIP) length = 0;
       buffer.resize(static_cast<size_t>(std::min<uint64_t>(kReadChunk, length)));
       // A failed read ends this entry with on_entry_error and reading goes on; a refusal by the sink
       // (check_sink throws) ends the whole call.

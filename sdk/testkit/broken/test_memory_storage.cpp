@@ -68,8 +68,9 @@ class MemoryReader : public sbx::sdk::StorageReader {
         continue;
       }
       const StoredEntry& stored = set_->entries[index];
-      sbx::sdk::check_sink(sink.on_entry(sink.ctx, &stored.meta.as_c()), "on_entry");
-      for (size_t offset = 0; offset < stored.data.size(); offset += kChunk) {
+      const bool metadata_only =
+          sbx::sdk::check_sink(sink.on_entry(sink.ctx, &stored.meta.as_c()), "on_entry") == SBX_SKIP;
+      for (size_t offset = 0; !metadata_only && offset < stored.data.size(); offset += kChunk) {
         const std::string_view chunk = std::string_view(stored.data).substr(offset, kChunk);
         sbx::sdk::check_sink(sink.on_data(sink.ctx, sbx::sdk::make_bytes(chunk)), "on_data");
       }
