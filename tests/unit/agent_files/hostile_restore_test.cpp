@@ -23,6 +23,14 @@ Entry file_entry(const std::string& path, const std::string& data) {
   return e;
 }
 
+Entry dir_entry(const std::string& path) {
+  Entry e;
+  e.type = SBX_ENTRY_DIRECTORY;
+  e.path = path;
+  e.mode = 0755;
+  return e;
+}
+
 Entry link_entry(uint32_t type, const std::string& path, const std::string& target) {
   Entry e;
   e.type = type;
@@ -104,10 +112,7 @@ TEST_F(AgentFilesHostileRestore, NothingIsWrittenThroughASymlinkAlreadyInTheTarg
   before_ = snapshot(tmp_.path());
   Restore restore(agent_, target_.string());
   EXPECT_LT(restore.put(file_entry("planted/evil", "evil"), "evil"), 0);
-  Entry dir;
-  dir.type = SBX_ENTRY_DIRECTORY;
-  dir.path = "planted/newdir";
-  dir.mode = 0755;
+  const Entry dir = dir_entry("planted/newdir");
   EXPECT_LT(restore.put(dir, ""), 0);
   EXPECT_EQ(restore.finish(), SBX_OK) << restore.last_error;
   EXPECT_TRUE(fs::is_symlink(target_ / "planted")) << "an admin's symlink must not be removed";
@@ -159,10 +164,7 @@ TEST_F(AgentFilesHostileRestore, ExistingSymlinkAsTheFinalComponentIsReplaced) {
 
 TEST_F(AgentFilesHostileRestore, AParentSwappedForASymlinkDuringTheRestoreIsNotFollowed) {
   Restore restore(agent_, target_.string());
-  Entry dir;
-  dir.type = SBX_ENTRY_DIRECTORY;
-  dir.path = "d";
-  dir.mode = 0755;
+  const Entry dir = dir_entry("d");
   ASSERT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
   ASSERT_EQ(restore.put(file_entry("d/first", "1"), "1"), SBX_OK) << restore.last_error;
   // Someone with write access to the target swaps the directory being filled for a symlink to outside.
@@ -187,10 +189,7 @@ TEST_F(AgentFilesHostileRestore, TheRestoreMovesNoOtherThreadsWorkingDirectory) 
     seen.set_value(fs::current_path());
   });
   Restore restore(agent_, target_.string());
-  Entry dir;
-  dir.type = SBX_ENTRY_DIRECTORY;
-  dir.path = "a";
-  dir.mode = 0755;
+  const Entry dir = dir_entry("a");
   EXPECT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
   EXPECT_EQ(restore.put(file_entry("a/f", "x"), "x"), SBX_OK) << restore.last_error;
   // Mid-restore the restore's thread works from a/; the other thread is where it was.
