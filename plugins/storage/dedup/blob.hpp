@@ -1,4 +1,4 @@
-// A blob is what the dedup device stores for a chunk, an entry record or a manifest:
+// A blob is what the dedup device stores for a chunk, an entry group or a manifest:
 //
 //   flags (1: bit 0 compressed with zstd, bit 1 encrypted) | type (1) | plain length (4, LE) | nonce (12) |
 //   payload | tag (16)
@@ -20,7 +20,8 @@
 
 namespace sbx::dedup {
 
-enum class BlobType : uint8_t { data = 0, entry = 1, manifest = 2 };
+// 1 was a single entry record (store version 1).
+enum class BlobType : uint8_t { data = 0, manifest = 2, entries = 3 };
 
 inline constexpr size_t kBlobHeaderBytes = 6;
 inline constexpr size_t kBlobOverhead = kBlobHeaderBytes + storage::kNonceBytes + storage::kTagBytes;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bytes.hpp"
+#include "entry_finder.hpp"
 
 namespace sbx::dedup {
 namespace {
@@ -256,24 +257,25 @@ class DedupWriter : public sdk::StorageWriter {
                            std::to_string(record_.entry.data_length()) + " data bytes");
     cut_chunks(true);
     in_entry_ = false;
-    std::string encoded = encode_entry_record(record_);
-    ChunkId id = codec_->id_of(encoded);
-    enqueue(id, BlobType::entry, std::move(encoded));
-    builder_.manifest.entries.push_back(id);
     builder_.manifest.data_bytes += data_seen_;
-    return sdk::Locator(id.begin(), id.end());
+    return add_to_group(record_);
   }
 
   sdk::Locator link_entry(std::string_view source_locator) override {
     if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "link_entry inside an entry");
-    ChunkId id = id_from(source_locator);
+    const EntryAddress address = decode_locator(source_locator);
     seal_pool_.drain();  // the index is read below on this thread
-    // Protected before it is read: gc cannot take the record or its chunks away in between.
-    if (!sink_.lookup_and_protect({id})[0])
+    if (!finder_)
+      finder_.emplace(sink_.store(), *codec_, [this](const ChunkId& id) {
+        return fetch_stored(sink_.store(), sink_.index(), files_, id);
+      });
+    const GroupRef source = finder_->group_of(address);
+    // Protected before it is read: gc cannot take the group or its chunks away in between.
+    if (!sink_.lookup_and_protect({source.id})[0])
       throw sdk::Error(SBX_ERR_NOT_FOUND, "the entry to link is not on this device");
-    sink_.first_time(id);
-    EntryRecord record = decode_entry_record(codec_->open(
-        fetch_stored(sink_.store(), sink_.index(), files_, id), id, BlobType::entry, "an entry record"));
+    sink_.first_time(source.id);
+    std::shared_ptr<const EntryGroup> group = finder_->open_group(source);
+    const EntryRecord& record = (*group)[address.index];
     std::vector<ChunkId> chunk_ids;
     for (const auto& c : record.chunks) chunk_ids.push_back(c.id);
     auto present = sink_.lookup_and_protect(chunk_ids);
@@ -283,13 +285,13 @@ class DedupWriter : public sdk::StorageWriter {
       sink_.first_time(chunk_ids[i]);
       builder_.add_chunk(chunk_ids[i]);
     }
-    builder_.manifest.entries.push_back(id);
     builder_.manifest.data_bytes += record.entry.data_length();
-    return sdk::Locator(id.begin(), id.end());
+    return add_to_group(record);
   }
 
   sbx_set_stats commit() override {
     if (in_entry_) throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "commit inside an entry");
+    end_group();
     flush_batch();
     seal_pool_.drain();
     sink_.finish_pack();
@@ -306,13 +308,28 @@ class DedupWriter : public sdk::StorageWriter {
     sbx_set_stats stats{};
     stats.struct_size = sizeof stats;
     stats.stored_bytes = sink_.stored_bytes() + stored.size();
-    stats.entries = builder_.manifest.entries.size();
+    stats.entries = builder_.manifest.entry_count();
     return stats;
   }
 
   void abort() noexcept override {}
 
  private:
+  sdk::Locator add_to_group(const EntryRecord& record) {
+    const EntryAddress address{set_name_, uint32_t(builder_.manifest.groups.size()), group_.entries()};
+    if (group_.add(record)) end_group();
+    return encode_locator(address);
+  }
+
+  void end_group() {
+    if (group_.entries() == 0) return;
+    const uint32_t entries = group_.entries();
+    std::string encoded = group_.take();
+    ChunkId id = codec_->id_of(encoded);
+    enqueue(id, BlobType::entries, std::move(encoded));
+    builder_.manifest.groups.push_back({id, entries});
+  }
+
   void cut_chunks(bool at_end) {
     while (buffer_start_ < buffer_.size()) {
       const auto* data = reinterpret_cast<const uint8_t*>(buffer_.data()) + buffer_start_;
@@ -367,6 +384,8 @@ class DedupWriter : public sdk::StorageWriter {
   bool committed_ = false;
   bool in_entry_ = false;
   EntryRecord record_;
+  EntryGroupWriter group_;
+  std::optional<EntryFinder> finder_;  // for link_entry
   uint64_t data_seen_ = 0;
   std::string buffer_;
   size_t buffer_start_ = 0;
@@ -396,8 +415,7 @@ class Receiver : public sdk::DedupReceiver {
     check_set_name(set_name);
     Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
                                                      BlobType::manifest, "the offered manifest"));
-    std::vector<ChunkId> needed = manifest.entries;
-    needed.insert(needed.end(), manifest.chunks.begin(), manifest.chunks.end());
+    const std::vector<ChunkId> needed = manifest.blob_ids();
     auto present = sink_.lookup_and_protect(needed);
     ChunkIdSet reported;
     for (size_t i = 0; i < needed.size(); ++i) {
@@ -413,7 +431,7 @@ class Receiver : public sdk::DedupReceiver {
     ChunkId id = id_from(chunk_id);
     if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a received chunk is truncated");
     BlobType type = BlobType(uint8_t(stored[1]));
-    if (type != BlobType::data && type != BlobType::entry)
+    if (type != BlobType::data && type != BlobType::entries)
       throw sdk::Error(SBX_ERR_CORRUPT, "a received chunk is of an unknown type");
     std::string plain = codec_->open(stored, id, type, "a received chunk");
     if (codec_->id_of(plain) != id)
@@ -431,8 +449,7 @@ class Receiver : public sdk::DedupReceiver {
     flush_received();
     Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
                                                      BlobType::manifest, "the received manifest"));
-    std::vector<ChunkId> needed = manifest.entries;
-    needed.insert(needed.end(), manifest.chunks.begin(), manifest.chunks.end());
+    const std::vector<ChunkId> needed = manifest.blob_ids();
     auto present = sink_.lookup_and_protect(needed);
     for (size_t i = 0; i < needed.size(); ++i)
       if (!present[i])
@@ -526,16 +543,14 @@ void DedupDevice::set_chunks(std::string_view set_name,
   BlobReaders& r = readers();
   Manifest manifest = store_->load_manifest(*r.codec, set_name);
   ChunkIdSet seen;
-  for (const auto* list : {&manifest.entries, &manifest.chunks})
-    for (const auto& id : *list) {
-      if (!seen.insert(id).second) continue;
-      auto where = r.index->find(id);
-      if (!where)
-        throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
-                                                to_hex(id_view(id)).substr(0, 16) +
-                                                ", which the store lacks");
-      fn(id_view(id), where->length);
-    }
+  for (const auto& id : manifest.blob_ids()) {
+    if (!seen.insert(id).second) continue;
+    auto where = r.index->find(id);
+    if (!where)
+      throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
+                                              to_hex(id_view(id)).substr(0, 16) + ", which the store lacks");
+    fn(id_view(id), where->length);
+  }
 }
 
 std::string DedupDevice::read_chunk(std::string_view chunk_id) {

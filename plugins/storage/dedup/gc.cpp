@@ -25,7 +25,7 @@ namespace {
 constexpr double kRewriteDeadShare = 0.2;
 
 void mark_manifest(ChunkIndex& index, const Manifest& manifest) {
-  for (const auto& id : manifest.entries) index.mark(id);
+  for (const auto& group : manifest.groups) index.mark(group.id);
   for (const auto& id : manifest.chunks) index.mark(id);
 }
 

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kConfigFile = "dedup.json";
 constexpr const char* kFormat = "strongbox-dedup";
-constexpr int kVersion = 1;
+// 2: entry records are stored in groups (records.hpp); version 1 stores are not read.
+constexpr int kVersion = 2;
 constexpr std::string_view kWrapLabel = "strongbox-dedup keys v1";
 
 [[noreturn]] void damaged(const std::string& path, const std::string& why) {

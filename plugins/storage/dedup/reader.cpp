@@ -34,11 +34,6 @@ bool start_entry(const sbx_entry_sink& sink, const sdk::Entry& entry) {
   return call_sink(sink.on_entry(sink.ctx, &entry.as_c())) == SBX_SKIP;
 }
 
-EntryRecord open_entry(BlobReaders& readers, std::string_view locator) {
-  if (locator.size() != kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "locator is not a dedup entry id");
-  return decode_entry_record(readers.open(id_from(locator), BlobType::entry, "an entry record"));
-}
-
 std::string open_chunk(BlobCodec& codec, const std::string& stored, const ChunkRef& chunk,
                        const std::string& path) {
   const std::string what = "a data chunk of " + path;
@@ -50,7 +45,11 @@ std::string open_chunk(BlobCodec& codec, const std::string& stored, const ChunkR
 }  // namespace
 
 BlobReaders::BlobReaders(const Store& s, bool with_index)
-    : store(s), index(with_index ? s.open_index() : nullptr), codec(s.make_codec()), files(s.layout()) {}
+    : store(s),
+      index(with_index ? s.open_index() : nullptr),
+      codec(s.make_codec()),
+      files(s.layout()),
+      entries(s, *codec, [this](const ChunkId& id) { return fetch(id); }) {}
 
 std::string BlobReaders::fetch(const ChunkId& id) {
   return fetch_stored(store, *index, files, id);
@@ -172,7 +171,7 @@ class SetReader::Pipeline {
     for (size_t i = 0; i < locators_.size(); ++i) {
       std::shared_ptr<const EntryRecord> record;
       try {
-        record = std::make_shared<const EntryRecord>(open_entry(readers, sdk::view(locators_[i])));
+        record = readers.entries.find(sdk::view(locators_[i]));
       } catch (const sdk::Error& e) {
         if (!append({.kind = Unit::Kind::start, .entry = i, .ready = true, .error = e})) return;
         continue;
@@ -276,11 +275,11 @@ void SetReader::read_inline(std::span<const sbx_bytes> locators, const sbx_entry
   BlobReaders& readers = *readers_[0];
   for (size_t i = 0; i < locators.size(); ++i) {
     try {
-      EntryRecord record = open_entry(readers, sdk::view(locators[i]));
-      if (!start_entry(sink, record.entry))
-        for (const auto& chunk : record.chunks)
+      std::shared_ptr<const EntryRecord> record = readers.entries.find(sdk::view(locators[i]));
+      if (!start_entry(sink, record->entry))
+        for (const auto& chunk : record->chunks)
           call_sink(sink.on_data(sink.ctx, sdk::make_bytes(open_chunk(*readers.codec, readers.fetch(chunk.id),
-                                                                      chunk, record.entry.path))));
+                                                                      chunk, record->entry.path))));
       call_sink(sink.on_entry_end(sink.ctx));
     } catch (const sdk::Error& e) {
       call_sink(sink.on_entry_error(sink.ctx, i, e.status(), sdk::make_str(e.what())));

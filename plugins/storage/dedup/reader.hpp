@@ -1,7 +1,7 @@
 // Reading a set back: entry records and their data chunks, fetched from packs, decrypted and decompressed.
 //
 // One thread that decodes a chunk and then waits while the host writes it leaves each side idle half the
-// time. With read_threads > 0 a planner thread decodes entry records ahead of the host and worker threads
+// time. With read_threads > 0 a planner thread decodes entry groups ahead of the host and worker threads
 // decode the chunks they name, inside a bounded window; the host still receives everything in set order.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <strongbox/sdk/plugin.hpp>
 #include <vector>
 
+#include "entry_finder.hpp"
 #include "store.hpp"
 
 namespace sbx::dedup {
@@ -29,6 +30,7 @@ struct BlobReaders {
   std::unique_ptr<ChunkIndex> index;  // null without one
   std::unique_ptr<BlobCodec> codec;
   PackFiles files;
+  EntryFinder entries;  // needs the index
 };
 
 class SetReader : public sdk::StorageReader {

@@ -3,12 +3,22 @@
 #include <cstring>
 
 #include "bytes.hpp"
+#include "store.hpp"
 
 namespace sbx::dedup {
 namespace {
 
 constexpr uint32_t kEntryRecordVersion = 1;
-constexpr uint32_t kManifestVersion = 1;
+constexpr uint32_t kEntryGroupVersion = 1;
+constexpr uint32_t kManifestVersion = 2;
+constexpr uint8_t kLocatorVersion = 2;
+
+// Group sizes (bench/dedup-linux-source.sh, admin guide): about 32 entries on average keep the framing of a
+// group near 5 bytes an entry, while a change to one file rewrites only the ~32 records around it. The
+// limits bound what one group costs to hold in memory when read back.
+constexpr uint64_t kGroupAverageEntries = 32;
+constexpr size_t kGroupMaxEntries = 256;
+constexpr size_t kGroupMaxBytes = 1u << 20;
 
 void put_id(std::string& out, const ChunkId& id) {
   out.append(reinterpret_cast<const char*>(id.data()), id.size());
@@ -120,13 +130,67 @@ EntryRecord decode_entry_record(std::string_view bytes) {
   return r;
 }
 
+bool EntryGroupWriter::add(const EntryRecord& record) {
+  put_bytes(body_, encode_entry_record(record));
+  ++entries_;
+  if (entries_ >= kGroupMaxEntries || body_.size() >= kGroupMaxBytes) return true;
+  // Content-defined: FNV-1a of the path, then a finalizer so the low bits depend on every byte.
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : record.entry.path) h = (h ^ c) * 0x100000001b3ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h % kGroupAverageEntries == 0;
+}
+
+std::string EntryGroupWriter::take() {
+  std::string out;
+  out.reserve(8 + body_.size());
+  put_u32(out, kEntryGroupVersion);
+  put_u32(out, entries_);
+  out += body_;
+  body_.clear();
+  entries_ = 0;
+  return out;
+}
+
+EntryGroup decode_entry_group(std::string_view bytes, uint32_t expected_entries) {
+  ByteReader in(bytes, "an entry group");
+  if (in.u32() != kEntryGroupVersion)
+    throw sdk::Error(SBX_ERR_CORRUPT, "an entry group has an unknown version");
+  if (in.u32() != expected_entries)
+    throw sdk::Error(SBX_ERR_CORRUPT, "an entry group does not hold as many entries as its manifest says");
+  EntryGroup group;
+  group.reserve(std::min<size_t>(expected_entries, bytes.size() / 4));
+  for (uint32_t i = 0; i < expected_entries; ++i) group.push_back(decode_entry_record(in.bytes()));
+  in.expect_done();
+  return group;
+}
+
+uint64_t Manifest::entry_count() const {
+  uint64_t n = 0;
+  for (const auto& g : groups) n += g.entries;
+  return n;
+}
+
+std::vector<ChunkId> Manifest::blob_ids() const {
+  std::vector<ChunkId> ids;
+  ids.reserve(groups.size() + chunks.size());
+  for (const auto& g : groups) ids.push_back(g.id);
+  ids.insert(ids.end(), chunks.begin(), chunks.end());
+  return ids;
+}
+
 std::string encode_manifest(const Manifest& m) {
   std::string out;
-  out.reserve(32 + (m.entries.size() + m.chunks.size()) * kIdBytes);
+  out.reserve(32 + m.groups.size() * (kIdBytes + 4) + m.chunks.size() * kIdBytes);
   put_u32(out, kManifestVersion);
   put_u64(out, m.data_bytes);
-  put_u64(out, m.entries.size());
-  for (const auto& id : m.entries) put_id(out, id);
+  put_u64(out, m.groups.size());
+  for (const auto& g : m.groups) {
+    put_id(out, g.id);
+    put_u32(out, g.entries);
+  }
   put_u64(out, m.chunks.size());
   for (const auto& id : m.chunks) put_id(out, id);
   return out;
@@ -137,14 +201,45 @@ Manifest decode_manifest(std::string_view bytes) {
   if (in.u32() != kManifestVersion) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest has an unknown version");
   Manifest m;
   m.data_bytes = in.u64();
-  for (auto* list : {&m.entries, &m.chunks}) {
-    uint64_t count = in.u64();
-    if (count > bytes.size() / kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest has a damaged count");
-    list->reserve(count);
-    for (uint64_t i = 0; i < count; ++i) list->push_back(get_id(in));
+  uint64_t groups = in.u64();
+  if (groups > bytes.size() / (kIdBytes + 4))
+    throw sdk::Error(SBX_ERR_CORRUPT, "a manifest has a damaged count");
+  m.groups.reserve(groups);
+  for (uint64_t i = 0; i < groups; ++i) {
+    GroupRef g;
+    g.id = get_id(in);
+    g.entries = in.u32();
+    if (g.entries == 0) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest names an empty entry group");
+    m.groups.push_back(g);
   }
+  uint64_t chunks = in.u64();
+  if (chunks > bytes.size() / kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest has a damaged count");
+  m.chunks.reserve(chunks);
+  for (uint64_t i = 0; i < chunks; ++i) m.chunks.push_back(get_id(in));
   in.expect_done();
   return m;
+}
+
+sdk::Locator encode_locator(const EntryAddress& address) {
+  std::string out(1, char(kLocatorVersion));
+  put_u32(out, address.group);
+  put_u32(out, address.index);
+  out.append(address.set);
+  return sdk::Locator(out.begin(), out.end());
+}
+
+EntryAddress decode_locator(std::string_view locator) {
+  constexpr size_t kFixed = 1 + 4 + 4;
+  const sdk::Error malformed(SBX_ERR_INVALID_ARGUMENT, "the locator is not one of a dedup device");
+  if (locator.size() <= kFixed || uint8_t(locator[0]) != kLocatorVersion) throw malformed;
+  EntryAddress address{std::string(locator.substr(kFixed)), get_u32(locator.data() + 1),
+                       get_u32(locator.data() + 5)};
+  try {
+    check_set_name(address.set);
+  } catch (const sdk::Error&) {
+    throw malformed;
+  }
+  return address;
 }
 
 }  // namespace sbx::dedup

@@ -1,5 +1,6 @@
 // verify: packs against the index, manifests against the index, and (with a read-data share) blobs opened,
 // decrypted and rehashed. Every damaged blob is reported once per set entry it breaks.
+#include <functional>
 #include <map>
 #include <set>
 
@@ -91,7 +92,7 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
         stats.bytes_read += stored.size();
         if (stored.size() < kBlobHeaderBytes) throw sdk::Error(SBX_ERR_CORRUPT, "truncated");
         BlobType type = BlobType(uint8_t(stored[1]));
-        if (type != BlobType::data && type != BlobType::entry)
+        if (type != BlobType::data && type != BlobType::entries)
           throw sdk::Error(SBX_ERR_CORRUPT, "unknown blob type");
         std::string plain = codec->open(stored, id, type, "blob " + short_id(id));
         if (codec->id_of(plain) != id)
@@ -114,35 +115,49 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
       continue;
     }
     std::map<ChunkId, std::string> set_damage;
-    for (const auto* list : {&manifest.entries, &manifest.chunks})
-      for (const auto& id : *list) {
-        if (auto it = damaged.find(id); it != damaged.end())
-          set_damage[id] = it->second;
-        else if (!index->find(id))
-          set_damage[id] = "blob " + short_id(id) + " is missing from the store";
-      }
+    for (const auto& id : manifest.blob_ids()) {
+      if (auto it = damaged.find(id); it != damaged.end())
+        set_damage[id] = it->second;
+      else if (!index->find(id))
+        set_damage[id] = "blob " + short_id(id) + " is missing from the store";
+    }
     if (set_damage.empty()) continue;
     std::set<ChunkId> attributed;
-    for (const auto& entry_id : manifest.entries) {
-      const std::string locator(id_view(entry_id));
-      if (auto it = set_damage.find(entry_id); it != set_damage.end()) {
-        report(set, locator, "", "the entry's metadata is damaged: " + it->second);
-        attributed.insert(entry_id);
-        continue;
-      }
-      EntryRecord record;
-      try {
-        record = decode_entry_record(codec->open(fetch_stored(store, *index, files, entry_id), entry_id,
-                                                 BlobType::entry, "an entry record"));
-      } catch (const sdk::Error& e) {
-        report(set, locator, "", std::string("the entry's metadata cannot be read: ") + e.what());
-        continue;
-      }
-      for (const auto& chunk : record.chunks)
-        if (auto it = set_damage.find(chunk.id); it != set_damage.end()) {
-          report(set, locator, record.entry.path, "data chunk " + short_id(chunk.id) + ": " + it->second);
-          attributed.insert(chunk.id);
+    for (uint32_t g = 0; g < manifest.groups.size(); ++g) {
+      const GroupRef& group = manifest.groups[g];
+      auto each_locator = [&](const std::function<void(const std::string&, uint32_t)>& fn) {
+        for (uint32_t i = 0; i < group.entries; ++i) {
+          sdk::Locator locator = encode_locator({set, g, i});
+          fn(std::string(locator.begin(), locator.end()), i);
         }
+      };
+      if (auto it = set_damage.find(group.id); it != set_damage.end()) {
+        each_locator([&](const std::string& locator, uint32_t) {
+          report(set, locator, "", "the entry's metadata is damaged: " + it->second);
+        });
+        attributed.insert(group.id);
+        continue;
+      }
+      EntryGroup records;
+      try {
+        records = decode_entry_group(codec->open(fetch_stored(store, *index, files, group.id), group.id,
+                                                 BlobType::entries, "an entry group"),
+                                     group.entries);
+      } catch (const sdk::Error& e) {
+        const std::string why = e.what();
+        each_locator([&](const std::string& locator, uint32_t) {
+          report(set, locator, "", "the entry's metadata cannot be read: " + why);
+        });
+        continue;
+      }
+      each_locator([&](const std::string& locator, uint32_t i) {
+        for (const auto& chunk : records[i].chunks)
+          if (auto it = set_damage.find(chunk.id); it != set_damage.end()) {
+            report(set, locator, records[i].entry.path,
+                   "data chunk " + short_id(chunk.id) + ": " + it->second);
+            attributed.insert(chunk.id);
+          }
+      });
     }
     for (const auto& [id, why] : set_damage)
       if (!attributed.count(id)) report(set, "", "", "chunk " + short_id(id) + " the set lists: " + why);

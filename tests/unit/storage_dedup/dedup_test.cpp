@@ -16,7 +16,7 @@ TEST_F(DedupStoresOnce, TheSameDataUnderAnotherNameCostsOnlyMetadata) {
   write_item(w, file_item("two/copy", data));
   sbx_set_stats second = commit(w);
   EXPECT_GT(first.stored_bytes, data.size());  // random data does not compress
-  // Only metadata: the entry record and the manifest list the ~770 chunk ids of 3 MiB in 4 KiB chunks.
+  // Only metadata: the entry group and the manifest list the ~770 chunk ids of 3 MiB in 4 KiB chunks.
   EXPECT_LT(second.stored_bytes * 50, first.stored_bytes) << "the copy re-stored data";
 }
 
@@ -75,6 +75,36 @@ TEST_F(DedupStoresOnce, AnAbortedSetLeavesNoPartialPackAndTheStoreKeepsWorking) 
   sbx_set_stats after = commit(w);
   EXPECT_GT(after.stored_bytes, data.size());
   EXPECT_GT(info(d).packs, 1u);
+}
+
+// Entry records travel in groups: a tree of small files costs one blob per file and a few for the metadata
+// of all of them, and its metadata reads back in order.
+TEST_F(DedupStoresOnce, SmallFilesShareTheirMetadataBlobs) {
+  Device d = open_device(small_config(store_dir()));
+  std::vector<Item> items;
+  for (int i = 0; i < 2000; ++i)
+    items.push_back(file_item("src/dir" + std::to_string(i / 50) + "/file" + std::to_string(i) + ".c",
+                              random_bytes(300, 1000 + i)));
+  auto locators = write_set(d, "small", items);
+  const uint64_t groups = info(d).chunks - items.size();
+  EXPECT_GE(groups, 2000u / 256) << "a group holds at most 256 entries";
+  EXPECT_LE(groups, 2000u / 8) << "entry records were not grouped";
+  expect_reads_back(d, "small", locators, items);
+}
+
+// The same entries in the same order make the same groups: a set that changed nothing costs its manifest.
+TEST_F(DedupStoresOnce, ASetOfUnchangedEntriesStoresOnlyItsManifest) {
+  Device d = open_device(small_config(store_dir()));
+  auto items = tree(21);
+  for (int i = 0; i < 700; ++i)
+    items.push_back(file_item("many/f" + std::to_string(i), "x" + std::to_string(i)));
+  write_set(d, "monday", items);
+  sbx_storage_writer* w = begin(d, "tuesday");
+  std::vector<Locator> locators;
+  for (const auto& item : items) locators.push_back(write_item(w, item));
+  sbx_set_stats stats = commit(w);
+  EXPECT_EQ(stats.stored_bytes, std::filesystem::file_size(store_dir() + "/sets/tuesday.manifest"));
+  expect_reads_back(d, "tuesday", locators, items);
 }
 
 TEST_F(DedupStoresOnce, InfoCountsChunksAndBytes) {

@@ -62,7 +62,7 @@ TEST_F(DedupVerify, DamagedDataIsReportedWithItsSetAndFile) {
   Device d = open_device(small_config(store_dir()));
   Item big = file_item("dir/big-file", random_bytes(400000, 46));
   Item other = file_item("other", random_bytes(1000, 47));
-  write_set(d, "set-one", {big, other});
+  auto locators = write_set(d, "set-one", {big, other});
   // Find a data blob of big-file: the largest blob of the pack is a data chunk.
   auto files = store_files();
   std::filesystem::path pack;
@@ -74,8 +74,8 @@ TEST_F(DedupVerify, DamagedDataIsReportedWithItsSetAndFile) {
   ASSERT_FALSE(found.empty());
   bool named = false;
   for (const auto& damage : found)
-    named =
-        named || (damage.set == "set-one" && damage.path == "dir/big-file" && damage.locator.size() == 32);
+    named = named || (damage.set == "set-one" && damage.path == "dir/big-file" &&
+                      damage.locator == std::string(locators.at(0).begin(), locators.at(0).end()));
   EXPECT_TRUE(named) << found[0].set << " " << found[0].path << " " << found[0].problem;
   // Structure alone cannot see a flipped data byte; read-data can.
   EXPECT_TRUE(verify(d, 0).empty());
@@ -87,7 +87,7 @@ TEST_F(DedupVerify, AMissingPackIsReportedForEveryFileItHeld) {
   for (const auto& f : store_files())
     if (f.extension() == ".pack") std::filesystem::remove(f);
   auto found = verify(d, 0);
-  // The entry records went with the packs, so the device names each broken entry by its locator (the host
+  // The entry groups went with the packs, so the device names each broken entry by its locator (the host
   // maps locators to paths through its catalog).
   std::set<std::string> reported;
   for (const auto& damage : found)
