@@ -170,7 +170,6 @@ std::string chain_json(const std::vector<int64_t>& chain) {
 // ----------------------------------------------------------------------------------------------------
 // Rows
 
-
 Device read_device(const detail::Statement& row) {
   Device device;
   device.id = row.int64(0);
@@ -189,7 +188,6 @@ constexpr const char* kMediumColumns = "id, device_id, label, state, created_ns"
 Medium read_medium(const detail::Statement& row) {
   return Medium{row.int64(0), row.int64(1), row.text(2), row.text(3), row.int64(4)};
 }
-
 
 Job read_job(const detail::Statement& row) {
   Job job;
@@ -217,7 +215,6 @@ Job read_job(const detail::Statement& row) {
   job.control = row.text(21);
   return job;
 }
-
 
 BackupSet read_set(const detail::Statement& row) {
   BackupSet set;
@@ -247,9 +244,9 @@ BackupSet read_set(const detail::Statement& row) {
 }
 
 constexpr std::array<const char*, 22> kFileColumnNames = {
-    "set_id", "path",      "type",        "deleted",  "size",     "mode",         "uid",     "gid",
-    "user_name", "group_name",  "mtime_ns", "ctime_ns", "device",       "inode",   "nlink",
-    "rdev",      "link_target", "xattrs",   "extents",  "content_hash", "locator", "seq"};
+    "set_id",      "path",       "type",     "deleted",      "size",    "mode",  "uid",   "gid",
+    "user_name",   "group_name", "mtime_ns", "ctime_ns",     "device",  "inode", "nlink", "rdev",
+    "link_target", "xattrs",     "extents",  "content_hash", "locator", "seq"};
 
 std::string file_columns(std::string_view prefix) {
   std::string columns;
@@ -288,7 +285,7 @@ FileVersion read_file(const detail::Statement& row) {
 }
 
 Alert read_alert(const detail::Statement& row) {
-  return Alert{row.int64(0), row.int64(1),      row.text(2),      row.text(3),  row.text(4),
+  return Alert{row.int64(0),      row.int64(1),      row.text(2), row.text(3),  row.text(4),
                row.int64(5) != 0, row.int64(6) != 0, row.text(7), row.int64(8), row.text(9)};
 }
 
@@ -771,10 +768,12 @@ int64_t Catalog::begin_set(const BackupSet& set) {
                            " must keep its series, level and base set");
     }
     check_store_name_free(*db_, set.device_id, set.store_name, 0);
+    // Past every id ever given, not only past the ids still here (schema version 3).
     auto statement = db_->prepare(
         "INSERT INTO backup_sets (job_id, device_id, store_name, level, base_set_id, series, sources, state, "
-        "started_ns, legal_hold, agent, definition, synthetic, copy_of, retain_until_ns)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?)");
+        "started_ns, legal_hold, agent, definition, synthetic, copy_of, retain_until_ns, id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?,"
+        " max((SELECT id FROM set_id_high), coalesce((SELECT max(id) FROM backup_sets), 0)) + 1)");
     statement->bind_optional_int(1, set.job_id)
         .bind_int(2, set.device_id)
         .bind_text(3, set.store_name)
@@ -791,6 +790,7 @@ int64_t Catalog::begin_set(const BackupSet& set) {
         .bind_int(14, set.retain_until_ns)
         .run();
     id = db_->last_insert_rowid();
+    db_->prepare("UPDATE set_id_high SET id = ?")->bind_int(1, id).run();
   });
   return id;
 }
@@ -915,7 +915,8 @@ void Catalog::expire_set(int64_t set_id) {
         *db_, "SELECT id FROM backup_sets WHERE base_set_id = ? AND state <> 'expired' ORDER BY id", logical);
     if (!dependents.empty()) {
       auto others = db_->prepare(
-          "SELECT count(*) FROM backup_sets WHERE (id = ?1 OR copy_of = ?1) AND id <> ?2 AND state = 'complete'");
+          "SELECT count(*) FROM backup_sets WHERE (id = ?1 OR copy_of = ?1) AND id <> ?2 AND state = "
+          "'complete'");
       others->bind_int(1, logical).bind_int(2, set_id);
       others->step();
       if (others->int64(0) == 0) {
@@ -1049,7 +1050,8 @@ int64_t Catalog::raise_alert(const std::string& severity, const std::string& sou
   int64_t id = 0;
   db_->transaction([&] {
     if (!subject.empty()) {
-      auto active = db_->prepare("SELECT id FROM alerts WHERE subject = ? AND cleared_ns = 0 ORDER BY id LIMIT 1");
+      auto active =
+          db_->prepare("SELECT id FROM alerts WHERE subject = ? AND cleared_ns = 0 ORDER BY id LIMIT 1");
       active->bind_text(1, subject);
       if (active->step()) {
         id = active->int64(0);

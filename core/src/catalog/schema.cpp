@@ -1,10 +1,9 @@
 #include "schema.hpp"
 
-#include <strongbox/clock.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <strongbox/clock.hpp>
 
 namespace sbx::catalog::detail {
 namespace {
@@ -242,6 +241,14 @@ CREATE INDEX alerts_subject ON alerts (subject, cleared_ns);
 UPDATE alerts SET delivered_ns = time_ns;
 )sql";
 
+// Version 3: set ids are never handed out twice. SQLite gives a new row the largest id plus one, so a set
+// discarded after an interrupted backup gave its number to the next set, and job logs, alerts and an admin's
+// notes that named it came to mean another set. The highest id ever given is kept here (begin_set).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE set_id_high (id INTEGER NOT NULL) STRICT;
+INSERT INTO set_id_high (id) SELECT coalesce(max(id), 0) FROM backup_sets;
+)sql";
+
 [[noreturn]] void refuse_newer(const Database& db, int64_t version, int latest) {
   throw CatalogError("catalog " + db.name() + " has schema version " + std::to_string(version) +
                      ", this strongbox knows up to " + std::to_string(latest) + "; upgrade strongbox");
@@ -249,10 +256,12 @@ UPDATE alerts SET delivered_ns = time_ns;
 
 }  // namespace
 
-int64_t now_ns() { return sbx::clock::now_ns(); }
+int64_t now_ns() {
+  return sbx::clock::now_ns();
+}
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3};
   return steps;
 }
 

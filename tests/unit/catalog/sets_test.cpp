@@ -69,6 +69,20 @@ TEST_F(CatalogSets, DiscardDeletesTheSetAndWhatHangsOnIt) {
   EXPECT_CATALOG_ERROR(catalog->discard_set(id), "no backup set with id " + std::to_string(id));
 }
 
+// A discarded set's number is not given to the next set: job logs and alerts that named it keep meaning it.
+TEST_F(CatalogSets, TheIdOfADiscardedSetIsNeverGivenAgain) {
+  int64_t kept = complete("full");
+  int64_t interrupted = begin("full");
+  catalog->discard_set(interrupted);
+  int64_t next = begin("full");
+  EXPECT_GT(next, interrupted);
+  EXPECT_GT(interrupted, kept);
+  catalog->discard_set(next);
+  catalog.reset();
+  catalog = Catalog::open(file, Catalog::Mode::open_or_create);
+  EXPECT_GT(begin("full"), next) << "the highest id given survives reopening";
+}
+
 TEST_F(CatalogSets, DiscardRefusedForTheBaseOfAnotherSet) {
   int64_t full = complete("full");
   int64_t incremental = begin("incremental", full);
