@@ -1,4 +1,9 @@
 // Data is stored once: a second copy, a shifted copy and an incremental cost only what is new.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "dedup_harness.hpp"
 
 namespace sbx::dedup_test {
@@ -105,6 +110,62 @@ TEST_F(DedupStoresOnce, ASetOfUnchangedEntriesStoresOnlyItsManifest) {
   sbx_set_stats stats = commit(w);
   EXPECT_EQ(stats.stored_bytes, std::filesystem::file_size(store_dir() + "/sets/tuesday.manifest"));
   expect_reads_back(d, "tuesday", locators, items);
+}
+
+// A disk that fills up under a backup: the write fails with an error (no crash), the failed set leaves
+// nothing behind, and what was stored before still reads back and verifies. The full disk is made by a file
+// size limit in a child process: a pack stops growing at 2 MiB as it would at the end of a full disk.
+TEST_F(DedupStoresOnce, ADiskFullMidSetFailsTheSetAndLosesNothingStored) {
+  const std::string config = small_config(store_dir(), {{"pack_mib", 8}});
+  auto before_items = tree(31);
+  std::vector<Locator> before;
+  {
+    Device d = open_device(config);
+    before = write_set(d, "before", before_items);
+  }
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG, as one fails with ENOSPC
+    rlimit limit{2u << 20, 2u << 20};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    Device d;
+    if (try_open(config, &d) != SBX_OK) ::_exit(10);
+    sbx_storage_writer* w = nullptr;
+    if (vt_->begin_set(d.get(), str("full-disk"), &w) != SBX_OK) ::_exit(11);
+    const Item big = file_item("big", random_bytes(12 << 20, 32));
+    sbx_status s = vt_->write_entry(w, &big.entry.as_c());
+    for (size_t at = 0; s == SBX_OK && at < big.data.size(); at += 65536)
+      s = vt_->write_data(w, sdk::make_bytes(std::string_view(big.data).substr(at, 65536)));
+    if (s == SBX_OK) {
+      Locator locator(SBX_LOCATOR_MAX);
+      size_t len = 0;
+      s = vt_->end_entry(w, locator.data(), &len);
+    }
+    if (s == SBX_OK) {
+      sbx_set_stats stats{};
+      stats.struct_size = sizeof stats;
+      s = vt_->commit_set(w, &stats);
+    }
+    if (s == SBX_OK) ::_exit(12);  // the set must not commit
+    const bool named = FakeHost::last_error().find("big") != std::string::npos ||
+                       FakeHost::last_error().find("File too large") != std::string::npos;
+    std::fprintf(stderr, "the full disk's error: %s\n", FakeHost::last_error().c_str());
+    vt_->abort_set(w);
+    ::_exit(named ? 0 : 13);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the writer crashed on a full disk (status " << status << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10/11: could not start, 12: committed anyway, 13: error names nothing";
+  EXPECT_FALSE(std::filesystem::exists(store_dir() + "/sets/full-disk.manifest"));
+  EXPECT_FALSE(std::filesystem::exists(store_dir() + "/sets/full-disk.writing"));
+  for (const auto& entry : std::filesystem::directory_iterator(store_dir() + "/tmp"))
+    ADD_FAILURE() << "left behind: " << entry.path();
+  Device d = open_device(config);
+  expect_reads_back(d, "before", before, before_items);
+  EXPECT_TRUE(verify(d).empty());
 }
 
 TEST_F(DedupStoresOnce, InfoCountsChunksAndBytes) {
