@@ -6,14 +6,24 @@
 namespace sbx::dedup {
 namespace {
 
-// Blobs name their pack by a small integer: a pack name is 64 hex characters, and in a row per blob and
-// again in the by-pack index it made up most of the index's size.
+// Blobs name their pack by a small integer: a pack name is 64 hex characters, and in a row per blob it made
+// up most of the index's size. There is no by-pack index: it held a second copy of every id, as large as the
+// table; the few by-pack questions (gc's sweep, verify) are answered by one scan in pack order or from the
+// pack's own trailer. Pack numbers are never reused (AUTOINCREMENT), so a row that outlived its pack can
+// never come to point into another one.
 constexpr const char* kSchema =
-    "CREATE TABLE IF NOT EXISTS pack_files(pack_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " bytes INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pack_files(pack_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS blob_rows(id BLOB PRIMARY KEY, pack_id INTEGER NOT NULL,"
-    " offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS blob_rows_by_pack ON blob_rows(pack_id);";
+    " offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;";
+// The second format had a by-pack index and reusable pack numbers; converted in place when opened.
+constexpr const char* kConvertSecondFormat =
+    "DROP INDEX blob_rows_by_pack;"
+    "CREATE TABLE pack_files_numbered(pack_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL);"
+    "INSERT INTO pack_files_numbered SELECT pack_id, name, bytes FROM pack_files;"
+    "DROP TABLE pack_files;"
+    "ALTER TABLE pack_files_numbered RENAME TO pack_files;";
 // The first format (pack names in every row), converted in place when an index of it is opened.
 constexpr const char* kConvertFirstFormat =
     "INSERT OR IGNORE INTO pack_files(name, bytes) SELECT name, bytes FROM packs;"
@@ -54,16 +64,23 @@ ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes) : path_(pa
   const std::string cache =
       "PRAGMA cache_size=-" + std::to_string(std::max<uint64_t>(cache_bytes / 1024, 1024));
   exec(cache.c_str());
-  // Only a new or first-format index needs the write lock here; every other open is a plain read.
-  if (!table_exists("blob_rows") || table_exists("blobs"))
+  // Only a new or older-format index needs the write lock here; every other open is a plain read.
+  if (!schema_has("table", "blob_rows") || schema_has("table", "blobs") ||
+      schema_has("index", "blob_rows_by_pack"))
     transaction([&] {
+      if (schema_has("index", "blob_rows_by_pack")) exec(kConvertSecondFormat);
       exec(kSchema);
-      if (table_exists("blobs")) exec(kConvertFirstFormat);
+      if (schema_has("table", "blobs")) exec(kConvertFirstFormat);
     });
   find_ = prepare(
       "SELECT p.name, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
       " WHERE b.id = ?");
-  insert_ = prepare("INSERT OR IGNORE INTO blob_rows(id, pack_id, offset, length) VALUES (?, ?, ?, ?)");
+  // An id already indexed keeps its first location, unless that row lost its pack (an index damaged or
+  // restored from an older copy): then the new copy takes its place, or the id could never be found again.
+  insert_ = prepare(
+      "INSERT INTO blob_rows(id, pack_id, offset, length) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+      " pack_id = excluded.pack_id, offset = excluded.offset, length = excluded.length"
+      " WHERE NOT EXISTS (SELECT 1 FROM pack_files p WHERE p.pack_id = blob_rows.pack_id)");
 }
 
 ChunkIndex::~ChunkIndex() {
@@ -104,10 +121,11 @@ sqlite3_stmt* ChunkIndex::prepare(const char* sql) {
   return statement;
 }
 
-bool ChunkIndex::table_exists(const char* name) {
-  sqlite3_stmt* s = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+bool ChunkIndex::schema_has(const char* type, const char* name) {
+  sqlite3_stmt* s = prepare("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?");
   Reset reset{s};
-  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
   int rc = sqlite3_step(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema");
   return rc == SQLITE_ROW;
@@ -167,35 +185,81 @@ void ChunkIndex::add_pack(const std::string& pack, uint64_t bytes, const std::ve
   });
 }
 
-void ChunkIndex::forget_pack(int64_t pack_id, const std::string& pack) {
-  for (const char* sql :
-       {"DELETE FROM blob_rows WHERE pack_id = ?", "DELETE FROM pack_files WHERE pack_id = ?"}) {
-    sqlite3_stmt* s = prepare(sql);
-    Reset reset{s};
-    sqlite3_bind_int64(s, 1, pack_id);
-    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + pack);
-  }
-}
-
 void ChunkIndex::remove_pack(const std::string& pack) {
-  transaction([&] {
-    if (auto pack_id = pack_id_of(pack)) forget_pack(*pack_id, pack);
-  });
-}
-
-std::vector<PackRecord> ChunkIndex::blobs_in(const std::string& pack) {
-  sqlite3_stmt* s = prepare(
-      "SELECT b.id, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
-      " WHERE p.name = ? ORDER BY b.offset");
+  sqlite3_stmt* s = prepare("DELETE FROM pack_files WHERE name = ?");
   Reset reset{s};
   sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
-  std::vector<PackRecord> out;
+  if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + pack);
+}
+
+std::unordered_map<std::string, PackUse> ChunkIndex::use_by_pack() {
+  sqlite3_stmt* s = prepare(
+      "SELECT p.name, u.blobs, u.bytes FROM (SELECT pack_id, count(*) AS blobs, sum(length) AS bytes"
+      " FROM blob_rows GROUP BY pack_id) u JOIN pack_files p ON p.pack_id = u.pack_id");
+  Reset reset{s};
+  std::unordered_map<std::string, PackUse> out;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    out.push_back(
-        {column_id(s, 0), uint64_t(sqlite3_column_int64(s, 1)), uint32_t(sqlite3_column_int64(s, 2))});
-  if (rc != SQLITE_DONE) fail("cannot list the blobs of pack " + pack);
+    out.emplace(
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), sqlite3_column_bytes(s, 0)),
+        PackUse{uint64_t(sqlite3_column_int64(s, 1)), uint64_t(sqlite3_column_int64(s, 2))});
+  if (rc != SQLITE_DONE) fail("cannot sum the blobs of each pack");
   return out;
+}
+
+std::vector<PackRecord> ChunkIndex::indexed_in(const std::string& pack,
+                                               const std::vector<PackRecord>& trailer) {
+  std::vector<PackRecord> out;
+  for (const auto& r : trailer)
+    if (auto where = find(r.id); where && where->pack == pack && where->offset == r.offset) out.push_back(r);
+  return out;
+}
+
+void ChunkIndex::for_each_pack_with_blobs(const PackBlobsFn& fn,
+                                          const std::function<void(const ChunkId&)>& orphan) {
+  struct PackFile {
+    int64_t pack_id;
+    std::string name;
+    uint64_t bytes;
+  };
+  std::vector<PackFile> packs;
+  {
+    sqlite3_stmt* s = prepare("SELECT pack_id, name, bytes FROM pack_files ORDER BY pack_id");
+    Reset reset{s};
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      packs.push_back(
+          {sqlite3_column_int64(s, 0),
+           std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)), sqlite3_column_bytes(s, 1)),
+           uint64_t(sqlite3_column_int64(s, 2))});
+    if (rc != SQLITE_DONE) fail("cannot list packs");
+  }
+  // One pass over the rows in pack order (SQLite sorts within the cache budget, spilling to temporary files),
+  // merged with the pack list: only one pack's rows are held at a time.
+  sqlite3_stmt* s = prepare("SELECT pack_id, id, offset, length FROM blob_rows ORDER BY pack_id, offset");
+  Reset reset{s};
+  size_t next = 0;
+  std::vector<PackRecord> rows;
+  auto finish_packs_before = [&](int64_t pack_id) {
+    while (next < packs.size() && packs[next].pack_id < pack_id) {
+      fn(packs[next].name, packs[next].bytes, rows);
+      rows.clear();
+      ++next;
+    }
+  };
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const int64_t pack_id = sqlite3_column_int64(s, 0);
+    finish_packs_before(pack_id);
+    PackRecord row{column_id(s, 1), uint64_t(sqlite3_column_int64(s, 2)),
+                   uint32_t(sqlite3_column_int64(s, 3))};
+    if (next < packs.size() && packs[next].pack_id == pack_id)
+      rows.push_back(row);
+    else
+      orphan(row.id);
+  }
+  if (rc != SQLITE_DONE) fail("cannot list blobs by pack");
+  finish_packs_before(INT64_MAX);
 }
 
 void ChunkIndex::move_blobs(const std::string& from, const std::string& to, uint64_t to_bytes,
@@ -215,7 +279,7 @@ void ChunkIndex::move_blobs(const std::string& from, const std::string& to, uint
       sqlite3_bind_int64(move, 5, *from_id);
       if (sqlite3_step(move) != SQLITE_DONE) fail("cannot move a blob to pack " + to);
     }
-    forget_pack(*from_id, from);
+    remove_pack(from);
   });
 }
 

@@ -18,6 +18,12 @@
 
 namespace sbx::dedup {
 
+// How much of a pack the index still points at.
+struct PackUse {
+  uint64_t blobs = 0;
+  uint64_t bytes = 0;
+};
+
 struct BlobLocation {
   std::string pack;
   uint64_t offset = 0;
@@ -35,9 +41,17 @@ class ChunkIndex {
   bool has_pack(const std::string& pack);
   // Adds a written pack and its blobs (an id already indexed keeps its first location).
   void add_pack(const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& records);
+  // Forgets a pack no row points into (see use_by_pack).
   void remove_pack(const std::string& pack);
-  // The rows that point into `pack`.
-  std::vector<PackRecord> blobs_in(const std::string& pack);
+  // Per pack, the rows that point into it; a pack no row points into is absent.
+  std::unordered_map<std::string, PackUse> use_by_pack();
+  // The records of `pack`'s trailer the index points at (a blob stored twice is indexed in one pack only).
+  std::vector<PackRecord> indexed_in(const std::string& pack, const std::vector<PackRecord>& trailer);
+  // Every pack with the rows that point into it, by offset; rows whose pack the index lost go to `orphan`.
+  // Neither function may use this index.
+  using PackBlobsFn =
+      std::function<void(const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& rows)>;
+  void for_each_pack_with_blobs(const PackBlobsFn& fn, const std::function<void(const ChunkId&)>& orphan);
   // Moves rows to another pack (a pack rewritten by gc) in one transaction, adding the new pack.
   void move_blobs(const std::string& from, const std::string& to, uint64_t to_bytes,
                   const std::vector<PackRecord>& records);
@@ -68,10 +82,9 @@ class ChunkIndex {
   }
 
  private:
-  bool table_exists(const char* name);
+  bool schema_has(const char* type, const char* name);
   int64_t put_pack(const std::string& pack, uint64_t bytes);  // adds or updates; returns its pack_id
   std::optional<int64_t> pack_id_of(const std::string& pack);
-  void forget_pack(int64_t pack_id, const std::string& pack);  // its rows and itself; inside a transaction
   void exec(const char* sql);
   void exec_noexcept(const char* sql) noexcept;
   sqlite3_stmt* prepare(const char* sql);

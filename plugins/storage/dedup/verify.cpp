@@ -48,10 +48,9 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
   for (const auto& pack : list_packs(store.layout())) packs_on_disk.insert(pack);
 
   // 1. Packs: the trailer must be intact and agree with every index row that points into the pack.
-  index->for_each_pack([&](const std::string& pack, uint64_t bytes) {
+  auto check_pack = [&](const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& rows) {
     ++stats.packs_checked;
     const std::string path = store.layout().pack_path(pack);
-    auto rows = index->blobs_in(pack);
     if (!packs_on_disk.count(pack)) {
       report("", "", "", "pack " + pack + " is missing (" + std::to_string(rows.size()) + " blobs)");
       for (const auto& r : rows) damaged[r.id] = "its pack " + pack + " is missing";
@@ -77,6 +76,9 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
       }
       ++stats.chunks_checked;
     }
+  };
+  index->for_each_pack_with_blobs(check_pack, [&](const ChunkId& id) {
+    damaged[id] = "the index names a pack for it that it no longer has";
   });
 
   // 2. Data: open (decrypt, decompress) and rehash the selected share of blobs.
