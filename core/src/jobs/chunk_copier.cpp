@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <thread>
+#include <unordered_set>
 
 #include "internal.hpp"
 
@@ -80,6 +81,8 @@ void serve_chunk_receiver(plugins::Connection& connection, plugins::StorageDevic
     while (in.read(frame)) {
       switch (frame.type) {
         case net::FrameType::set_offer: {
+          if (next != missing.size())
+            throw net::ProtocolError("a set was offered again before the chunks it lacked were sent");
           std::string_view payload = frame.payload;
           if (payload.size() < 4) throw net::ProtocolError("a set offer is too short");
           uint32_t name_len = uint32_t(uint8_t(payload[0])) | uint32_t(uint8_t(payload[1])) << 8 |
@@ -170,30 +173,40 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
   }
   const std::string manifest = source.read_manifest(store_name);
   out.stored_bytes += manifest.size();
-  sender.send(net::FrameType::set_offer, u32_bytes(uint32_t(store_name.size())) + store_name + manifest);
-  writer.flush();
-  std::vector<std::string> missing;
+  // The set is offered until the receiver lacks nothing: a receiver may learn what it lacks only from
+  // chunks it has just received (a dedup device, from the entry groups that name the data chunks).
+  std::unordered_set<std::string> asked;
   for (;;) {
-    net::Frame answer = expect_reply(reader, net::FrameType::chunk_missing, "the list of missing chunks");
-    if (answer.payload.empty()) break;
-    if (answer.payload.size() % SBX_CHUNK_ID_BYTES != 0)
-      throw ServiceError("the receiver's list of missing chunks is malformed");
-    for (size_t at = 0; at < answer.payload.size(); at += SBX_CHUNK_ID_BYTES)
-      missing.push_back(answer.payload.substr(at, SBX_CHUNK_ID_BYTES));
-    if (missing.size() > out.chunks_total)
-      throw ServiceError("the receiver asked for more chunks than the set has");
+    sender.send(net::FrameType::set_offer, u32_bytes(uint32_t(store_name.size())) + store_name + manifest);
+    writer.flush();
+    std::vector<std::string> missing;
+    for (;;) {
+      net::Frame answer = expect_reply(reader, net::FrameType::chunk_missing, "the list of missing chunks");
+      if (answer.payload.empty()) break;
+      if (answer.payload.size() % SBX_CHUNK_ID_BYTES != 0)
+        throw ServiceError("the receiver's list of missing chunks is malformed");
+      for (size_t at = 0; at < answer.payload.size(); at += SBX_CHUNK_ID_BYTES) {
+        missing.push_back(answer.payload.substr(at, SBX_CHUNK_ID_BYTES));
+        // Each id at most once, and only as many as the set has: a receiver cannot keep a sender going.
+        if (!asked.insert(missing.back()).second)
+          throw ServiceError("the receiver asked again for a chunk it was sent");
+      }
+      if (asked.size() > out.chunks_total)
+        throw ServiceError("the receiver asked for more chunks than the set has");
+    }
+    if (missing.empty()) break;
+    for (const auto& id : missing) {
+      std::string stored = source.read_chunk(id);
+      sender.send(net::FrameType::chunk, stored);
+      sender.since_ack += stored.size();
+      ++out.chunks_sent;
+      info.bytes = out.bytes_sent;
+      info.files = out.chunks_sent;
+      ticker.tick(info);
+      if (sender.since_ack >= kAckEveryBytes) sender.flush_and_wait_ack();
+    }
+    sender.flush_and_wait_ack();
   }
-  for (const auto& id : missing) {
-    std::string stored = source.read_chunk(id);
-    sender.send(net::FrameType::chunk, stored);
-    sender.since_ack += stored.size();
-    ++out.chunks_sent;
-    info.bytes = out.bytes_sent;
-    info.files = out.chunks_sent;
-    ticker.tick(info);
-    if (sender.since_ack >= kAckEveryBytes) sender.flush_and_wait_ack();
-  }
-  sender.flush_and_wait_ack();
   sender.send(net::FrameType::set_commit, {});
   writer.flush();
   expect_reply(reader, net::FrameType::done, "the set to be committed");

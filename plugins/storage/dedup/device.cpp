@@ -35,15 +35,6 @@ void write_manifest_file(const Store& store, std::string_view set, std::string_v
                    "set \"" + std::string(set) + "\" already exists on this device");
 }
 
-// A set being built: the entry record ids in order and the data chunk ids they need, each once.
-struct ManifestBuilder {
-  Manifest manifest;
-  ChunkIdSet chunk_ids;
-  void add_chunk(const ChunkId& id) {
-    if (chunk_ids.insert(id).second) manifest.chunks.push_back(id);
-  }
-};
-
 // Blobs on their way into packs, shared by the writer and the receiver: ids already handled by this session
 // are skipped, the rest are looked up under the shared store lock, protected in the session, and the ones
 // the store lacks are sealed (writer) or taken as stored (receiver) into the open pack. Lookups and adds may
@@ -257,7 +248,7 @@ class DedupWriter : public sdk::StorageWriter {
                            std::to_string(record_.entry.data_length()) + " data bytes");
     cut_chunks(true);
     in_entry_ = false;
-    builder_.manifest.data_bytes += data_seen_;
+    manifest_.data_bytes += data_seen_;
     return add_to_group(record_);
   }
 
@@ -283,9 +274,8 @@ class DedupWriter : public sdk::StorageWriter {
       if (!present[i])
         throw sdk::Error(SBX_ERR_NOT_FOUND, "data of " + record.entry.path + " is not on this device");
       sink_.first_time(chunk_ids[i]);
-      builder_.add_chunk(chunk_ids[i]);
     }
-    builder_.manifest.data_bytes += record.entry.data_length();
+    manifest_.data_bytes += record.entry.data_length();
     return add_to_group(record);
   }
 
@@ -295,8 +285,8 @@ class DedupWriter : public sdk::StorageWriter {
     flush_batch();
     seal_pool_.drain();
     sink_.finish_pack();
-    const std::string stored = codec_->seal(BlobType::manifest, Store::manifest_id(*codec_, set_name_),
-                                            encode_manifest(builder_.manifest));
+    const std::string stored =
+        codec_->seal(BlobType::manifest, Store::manifest_id(*codec_, set_name_), encode_manifest(manifest_));
     {
       // Under the shared lock: gc, deciding under the exclusive one, sees either this session or the
       // manifest.
@@ -308,7 +298,7 @@ class DedupWriter : public sdk::StorageWriter {
     sbx_set_stats stats{};
     stats.struct_size = sizeof stats;
     stats.stored_bytes = sink_.stored_bytes() + stored.size();
-    stats.entries = builder_.manifest.entry_count();
+    stats.entries = manifest_.entry_count();
     return stats;
   }
 
@@ -316,7 +306,7 @@ class DedupWriter : public sdk::StorageWriter {
 
  private:
   sdk::Locator add_to_group(const EntryRecord& record) {
-    const EntryAddress address{set_name_, uint32_t(builder_.manifest.groups.size()), group_.entries()};
+    const EntryAddress address{set_name_, uint32_t(manifest_.groups.size()), group_.entries()};
     if (group_.add(record)) end_group();
     return encode_locator(address);
   }
@@ -327,7 +317,7 @@ class DedupWriter : public sdk::StorageWriter {
     std::string encoded = group_.take();
     ChunkId id = codec_->id_of(encoded);
     enqueue(id, BlobType::entries, std::move(encoded));
-    builder_.manifest.groups.push_back({id, entries});
+    manifest_.groups.push_back({id, entries});
   }
 
   void cut_chunks(bool at_end) {
@@ -338,7 +328,6 @@ class DedupWriter : public sdk::StorageWriter {
       std::string_view chunk(buffer_.data() + buffer_start_, cut);
       ChunkId id = codec_->id_of(chunk);
       record_.chunks.push_back({id, uint32_t(cut)});
-      builder_.add_chunk(id);
       enqueue(id, BlobType::data, std::string(chunk));
       buffer_start_ += cut;
     }
@@ -391,7 +380,7 @@ class DedupWriter : public sdk::StorageWriter {
   size_t buffer_start_ = 0;
   std::vector<PendingBlob> batch_;
   size_t batch_bytes_ = 0;
-  ManifestBuilder builder_;
+  Manifest manifest_;  // of the set being written
 };
 
 class Receiver : public sdk::DedupReceiver {
@@ -412,19 +401,7 @@ class Receiver : public sdk::DedupReceiver {
 
   void offer_set(std::string_view set_name, std::string_view manifest_stored,
                  const std::function<void(std::string_view)>& fn) override {
-    check_set_name(set_name);
-    Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
-                                                     BlobType::manifest, "the offered manifest"));
-    const std::vector<ChunkId> needed = manifest.blob_ids();
-    auto present = sink_.lookup_and_protect(needed);
-    ChunkIdSet reported;
-    for (size_t i = 0; i < needed.size(); ++i) {
-      if (present[i]) {
-        sink_.first_time(needed[i]);
-      } else if (!sink_.known(needed[i]) && reported.insert(needed[i]).second) {
-        fn(id_view(needed[i]));
-      }
-    }
+    for (const auto& id : lacking(set_name, manifest_stored, "offered")) fn(id_view(id));
   }
 
   void receive_chunk(std::string_view chunk_id, std::string_view stored) override {
@@ -445,24 +422,54 @@ class Receiver : public sdk::DedupReceiver {
   void flush_received() override { sink_.finish_pack(); }
 
   void receive_set(std::string_view set_name, std::string_view manifest_stored) override {
-    check_set_name(set_name);
-    flush_received();
-    Manifest manifest = decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
-                                                     BlobType::manifest, "the received manifest"));
-    const std::vector<ChunkId> needed = manifest.blob_ids();
-    auto present = sink_.lookup_and_protect(needed);
-    for (size_t i = 0; i < needed.size(); ++i)
-      if (!present[i])
-        throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
-                                                to_hex(id_view(needed[i])).substr(0, 16) +
-                                                ", which was not sent");
+    const std::vector<ChunkId> missing = lacking(set_name, manifest_stored, "received");
+    if (!missing.empty())
+      throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
+                                              to_hex(id_view(missing.front())).substr(0, 16) +
+                                              ", which was not sent");
     StoreLock shared(sink_.store().lock_path(), false);
     write_manifest_file(sink_.store(), set_name, manifest_stored, /*tolerate_identical=*/true);
   }
 
  private:
+  // The blobs of the set this device lacks, each once, in set order; the ones it has are protected. The
+  // data chunks of a group it lacks are not known yet: a sender offers the set again once the groups are
+  // here, and learns them then.
+  std::vector<ChunkId> lacking(std::string_view set_name, std::string_view manifest_stored, const char* how) {
+    check_set_name(set_name);
+    flush_received();  // what was received is indexed, so its groups can be opened
+    const Manifest manifest =
+        decode_manifest(codec_->open(manifest_stored, Store::manifest_id(*codec_, set_name),
+                                     BlobType::manifest, std::string("the ") + how + " manifest"));
+    std::vector<ChunkId> groups;
+    for (const auto& g : manifest.groups) groups.push_back(g.id);
+    const std::vector<bool> group_present = sink_.lookup_and_protect(groups);
+    std::vector<ChunkId> chunks;
+    size_t at = 0;
+    finder_.walk_blobs(
+        manifest, [&](const GroupRef&) { return bool(group_present[at++]); },
+        [&](const ChunkId& id) { chunks.push_back(id); });
+    const std::vector<bool> chunk_present = sink_.lookup_and_protect(chunks);
+    std::vector<ChunkId> missing;
+    ChunkIdSet reported;
+    auto sort_out = [&](const std::vector<ChunkId>& ids, const std::vector<bool>& present) {
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (present[i])
+          sink_.first_time(ids[i]);
+        else if (reported.insert(ids[i]).second)
+          missing.push_back(ids[i]);
+    };
+    sort_out(groups, group_present);
+    sort_out(chunks, chunk_present);
+    return missing;
+  }
+
   PackSink sink_;
   std::unique_ptr<BlobCodec> codec_;
+  PackFiles files_{sink_.store().layout()};
+  EntryFinder finder_{sink_.store(), *codec_, [this](const ChunkId& id) {
+                        return fetch_stored(sink_.store(), sink_.index(), files_, id);
+                      }};
 };
 
 }  // namespace
@@ -543,14 +550,21 @@ void DedupDevice::set_chunks(std::string_view set_name,
   BlobReaders& r = readers();
   Manifest manifest = store_->load_manifest(*r.codec, set_name);
   ChunkIdSet seen;
-  for (const auto& id : manifest.blob_ids()) {
-    if (!seen.insert(id).second) continue;
+  auto list = [&](const ChunkId& id) {
+    if (!seen.insert(id).second) return;
     auto where = r.index->find(id);
     if (!where)
       throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
                                               to_hex(id_view(id)).substr(0, 16) + ", which the store lacks");
     fn(id_view(id), where->length);
-  }
+  };
+  r.entries.walk_blobs(
+      manifest,
+      [&](const GroupRef& group) {
+        list(group.id);
+        return true;
+      },
+      list);
 }
 
 std::string DedupDevice::read_chunk(std::string_view chunk_id) {

@@ -33,4 +33,13 @@ std::shared_ptr<const EntryRecord> EntryFinder::find(std::string_view locator) {
   return std::shared_ptr<const EntryRecord>(group, &(*group)[address.index]);
 }
 
+void EntryFinder::walk_blobs(const Manifest& manifest, const std::function<bool(const GroupRef&)>& group,
+                             const std::function<void(const ChunkId&)>& chunk) {
+  for (const auto& ref : manifest.groups) {
+    if (!group(ref)) continue;
+    for (const auto& record : *open_group(ref))
+      for (const auto& c : record.chunks) chunk(c.id);
+  }
+}
+
 }  // namespace sbx::dedup

@@ -30,6 +30,11 @@ class EntryFinder {
   std::shared_ptr<const EntryGroup> open_group(const GroupRef& group);
   // The record at `locator` (sharing ownership of its group).
   std::shared_ptr<const EntryRecord> find(std::string_view locator);
+  // The blobs a set needs, in set order: each group goes to `group`; when that returns true the group is
+  // opened and the data chunk ids its records name go to `chunk` (an id shared by entries comes once for
+  // each).
+  void walk_blobs(const Manifest& manifest, const std::function<bool(const GroupRef&)>& group,
+                  const std::function<void(const ChunkId&)>& chunk);
 
  private:
   const Store& store_;

@@ -16,6 +16,7 @@
 
 #include "bytes.hpp"
 #include "device.hpp"
+#include "entry_finder.hpp"
 
 namespace sbx::dedup {
 namespace {
@@ -23,11 +24,6 @@ namespace {
 // A pack is rewritten when at least this share of its bytes is dead; below it the copy costs more than it
 // frees.
 constexpr double kRewriteDeadShare = 0.2;
-
-void mark_manifest(ChunkIndex& index, const Manifest& manifest) {
-  for (const auto& group : manifest.groups) index.mark(group.id);
-  for (const auto& id : manifest.chunks) index.mark(id);
-}
 
 }  // namespace
 
@@ -43,6 +39,9 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
   stats.struct_size = sizeof stats;
   auto index = store.open_index();
   auto codec = store.make_codec();
+  PackFiles files(store.layout());
+  EntryFinder finder(store, *codec,
+                     [&](const ChunkId& id) { return fetch_stored(store, *index, files, id); });
   if (!dry_run) store.adopt_unindexed_packs(*index);
   const std::set<std::string> live(live_sets.begin(), live_sets.end());
   std::set<std::string> marked;
@@ -55,7 +54,15 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
       throw sdk::Error(e.status(), "gc stopped before deleting anything: the manifest of set \"" + set +
                                        "\" cannot be read, so what it needs is unknown (" + e.what() + ")");
     }
-    mark_manifest(*index, manifest);
+    try {
+      // A group marked before (by an earlier set) had its chunks marked then.
+      finder.walk_blobs(
+          manifest, [&](const GroupRef& group) { return index->mark(group.id); },
+          [&](const ChunkId& id) { index->mark(id); });
+    } catch (const sdk::Error& e) {
+      throw sdk::Error(e.status(), "gc stopped before deleting anything: an entry group of set \"" + set +
+                                       "\" cannot be read, so what it needs is unknown (" + e.what() + ")");
+    }
     marked.insert(set);
     if (live.count(set))
       ++stats.sets_marked;
@@ -69,9 +76,10 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
   std::map<std::string, uint64_t> dead_bytes_by_pack;
   {
     StoreLock exclusive(store.lock_path(), true);
-    for (const auto& id : live_session_ids(store)) index->mark(id);
+    // Sets before sessions: a group a session marked first would not be walked for its set's chunks.
     for (const auto& set : store.committed_sets())
       if (!marked.count(set)) mark_set(set);
+    for (const auto& id : live_session_ids(store)) index->mark(id);
     index->mark_commit();
     dead = index->unmarked();
     for (const auto& id : dead)

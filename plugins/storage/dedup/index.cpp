@@ -349,15 +349,17 @@ void ChunkIndex::mark_begin() {
   marks_pending_ = 0;
 }
 
-void ChunkIndex::mark(const ChunkId& id) {
+bool ChunkIndex::mark(const ChunkId& id) {
   Reset reset{mark_};
   sqlite3_bind_blob(mark_, 1, id.data(), int(kIdBytes), SQLITE_STATIC);
   if (sqlite3_step(mark_) != SQLITE_DONE) fail("cannot mark a blob");
+  const bool added = sqlite3_changes(db_) > 0;
   if (++marks_pending_ >= kMarkBatch) {
     exec("COMMIT");
     exec("BEGIN");
     marks_pending_ = 0;
   }
+  return added;
 }
 
 void ChunkIndex::mark_commit() {

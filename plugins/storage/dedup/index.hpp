@@ -64,8 +64,8 @@ class ChunkIndex {
 
   // Garbage collection's mark table (a temporary table in this connection).
   void mark_begin();
-  void mark(const ChunkId& id);
-  void mark_commit();  // flushes marks in batches; call before unmarked()
+  bool mark(const ChunkId& id);  // false when it was marked already
+  void mark_commit();            // flushes marks in batches; call before unmarked()
   std::vector<ChunkId> unmarked();
   uint64_t marked_count();
 

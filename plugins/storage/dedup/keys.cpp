@@ -18,8 +18,9 @@ namespace {
 
 constexpr const char* kConfigFile = "dedup.json";
 constexpr const char* kFormat = "strongbox-dedup";
-// 2: entry records are stored in groups (records.hpp); version 1 stores are not read.
-constexpr int kVersion = 2;
+// 2: entry records are stored in groups (records.hpp). 3: manifests list only their groups. Stores of an
+// older version are not read.
+constexpr int kVersion = 3;
 constexpr std::string_view kWrapLabel = "strongbox-dedup keys v1";
 
 [[noreturn]] void damaged(const std::string& path, const std::string& why) {

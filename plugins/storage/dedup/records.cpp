@@ -10,7 +10,7 @@ namespace {
 
 constexpr uint32_t kEntryRecordVersion = 1;
 constexpr uint32_t kEntryGroupVersion = 1;
-constexpr uint32_t kManifestVersion = 2;
+constexpr uint32_t kManifestVersion = 3;
 constexpr uint8_t kLocatorVersion = 2;
 
 // Group sizes (bench/dedup-linux-source.sh, admin guide): about 32 entries on average keep the framing of a
@@ -173,17 +173,9 @@ uint64_t Manifest::entry_count() const {
   return n;
 }
 
-std::vector<ChunkId> Manifest::blob_ids() const {
-  std::vector<ChunkId> ids;
-  ids.reserve(groups.size() + chunks.size());
-  for (const auto& g : groups) ids.push_back(g.id);
-  ids.insert(ids.end(), chunks.begin(), chunks.end());
-  return ids;
-}
-
 std::string encode_manifest(const Manifest& m) {
   std::string out;
-  out.reserve(32 + m.groups.size() * (kIdBytes + 4) + m.chunks.size() * kIdBytes);
+  out.reserve(32 + m.groups.size() * (kIdBytes + 4));
   put_u32(out, kManifestVersion);
   put_u64(out, m.data_bytes);
   put_u64(out, m.groups.size());
@@ -191,8 +183,6 @@ std::string encode_manifest(const Manifest& m) {
     put_id(out, g.id);
     put_u32(out, g.entries);
   }
-  put_u64(out, m.chunks.size());
-  for (const auto& id : m.chunks) put_id(out, id);
   return out;
 }
 
@@ -212,10 +202,6 @@ Manifest decode_manifest(std::string_view bytes) {
     if (g.entries == 0) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest names an empty entry group");
     m.groups.push_back(g);
   }
-  uint64_t chunks = in.u64();
-  if (chunks > bytes.size() / kIdBytes) throw sdk::Error(SBX_ERR_CORRUPT, "a manifest has a damaged count");
-  m.chunks.reserve(chunks);
-  for (uint64_t i = 0; i < chunks; ++i) m.chunks.push_back(get_id(in));
   in.expect_done();
   return m;
 }

@@ -58,13 +58,12 @@ struct GroupRef {
   uint32_t entries;
 };
 
+// A set: its entry groups. The data chunks the set needs are named only by the groups' records, so a set
+// whose groups an earlier set made already costs no more than this list (EntryFinder::walk_blobs).
 struct Manifest {
   std::vector<GroupRef> groups;  // entry groups, in set order
-  std::vector<ChunkId> chunks;   // data chunk ids the entries need, each once
   uint64_t data_bytes = 0;       // plaintext bytes of the set's entries
   uint64_t entry_count() const;
-  // The group ids, then the chunk ids: every blob the set needs.
-  std::vector<ChunkId> blob_ids() const;
 };
 
 std::string encode_manifest(const Manifest& manifest);

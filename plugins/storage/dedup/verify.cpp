@@ -6,6 +6,7 @@
 
 #include "bytes.hpp"
 #include "device.hpp"
+#include "entry_finder.hpp"
 
 namespace sbx::dedup {
 namespace {
@@ -106,7 +107,17 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
   }
   stats.damaged_chunks = damaged.size();
 
-  // 3. Sets: each manifest must open and name only blobs the index has; damage is reported per entry.
+  // 3. Sets: each manifest must open, and its groups and the chunks they name must be in the index and not
+  // damaged; damage is reported per entry.
+  EntryFinder finder(store, *codec,
+                     [&](const ChunkId& id) { return fetch_stored(store, *index, files, id); });
+  ChunkIdSet sound_groups;  // opened, and every chunk they name is sound
+  std::set<ChunkId> reported;
+  auto problem_of = [&](const ChunkId& id) -> std::string {
+    if (auto it = damaged.find(id); it != damaged.end()) return it->second;
+    if (!index->find(id)) return "blob " + short_id(id) + " is missing from the store";
+    return "";
+  };
   for (const auto& set : store.committed_sets()) {
     ++stats.sets_checked;
     Manifest manifest;
@@ -116,35 +127,26 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
       report(set, "", "", std::string("the set's manifest is damaged: ") + e.what());
       continue;
     }
-    std::map<ChunkId, std::string> set_damage;
-    for (const auto& id : manifest.blob_ids()) {
-      if (auto it = damaged.find(id); it != damaged.end())
-        set_damage[id] = it->second;
-      else if (!index->find(id))
-        set_damage[id] = "blob " + short_id(id) + " is missing from the store";
-    }
-    if (set_damage.empty()) continue;
-    std::set<ChunkId> attributed;
     for (uint32_t g = 0; g < manifest.groups.size(); ++g) {
       const GroupRef& group = manifest.groups[g];
+      if (sound_groups.count(group.id)) continue;  // checked for an earlier set, which shares it
       auto each_locator = [&](const std::function<void(const std::string&, uint32_t)>& fn) {
         for (uint32_t i = 0; i < group.entries; ++i) {
           sdk::Locator locator = encode_locator({set, g, i});
           fn(std::string(locator.begin(), locator.end()), i);
         }
       };
-      if (auto it = set_damage.find(group.id); it != set_damage.end()) {
+      const std::string group_damage = problem_of(group.id);
+      if (!group_damage.empty()) {
         each_locator([&](const std::string& locator, uint32_t) {
-          report(set, locator, "", "the entry's metadata is damaged: " + it->second);
+          report(set, locator, "", "the entry's metadata is damaged: " + group_damage);
         });
-        attributed.insert(group.id);
+        reported.insert(group.id);
         continue;
       }
-      EntryGroup records;
+      std::shared_ptr<const EntryGroup> records;
       try {
-        records = decode_entry_group(codec->open(fetch_stored(store, *index, files, group.id), group.id,
-                                                 BlobType::entries, "an entry group"),
-                                     group.entries);
+        records = finder.open_group(group);
       } catch (const sdk::Error& e) {
         const std::string why = e.what();
         each_locator([&](const std::string& locator, uint32_t) {
@@ -152,20 +154,23 @@ sbx_verify_stats DedupDevice::verify_device(const sbx_verify_options& options, c
         });
         continue;
       }
+      bool sound = true;
       each_locator([&](const std::string& locator, uint32_t i) {
-        for (const auto& chunk : records[i].chunks)
-          if (auto it = set_damage.find(chunk.id); it != set_damage.end()) {
-            report(set, locator, records[i].entry.path,
-                   "data chunk " + short_id(chunk.id) + ": " + it->second);
-            attributed.insert(chunk.id);
-          }
+        for (const auto& chunk : (*records)[i].chunks) {
+          const std::string chunk_damage = problem_of(chunk.id);
+          if (chunk_damage.empty()) continue;
+          report(set, locator, (*records)[i].entry.path,
+                 "data chunk " + short_id(chunk.id) + ": " + chunk_damage);
+          reported.insert(chunk.id);
+          sound = false;
+        }
       });
+      if (sound) sound_groups.insert(group.id);
     }
-    for (const auto& [id, why] : set_damage)
-      if (!attributed.count(id)) report(set, "", "", "chunk " + short_id(id) + " the set lists: " + why);
   }
   // Damaged blobs no set needs are garbage, but still worth a line: the disk under the store is failing.
-  // (They are reported only when no set reported them.)
+  for (const auto& [id, why] : damaged)
+    if (!reported.count(id)) report("", "", "", "blob " + short_id(id) + ", which no set needs: " + why);
   return stats;
 }
 

@@ -112,6 +112,21 @@ TEST_F(DedupStoresOnce, ASetOfUnchangedEntriesStoresOnlyItsManifest) {
   expect_reads_back(d, "tuesday", locators, items);
 }
 
+// A manifest lists the set's entry groups, not the data chunks their records name: a set of many chunks has
+// a manifest of a few groups' size, and a second full of an unchanged tree costs about that much.
+TEST_F(DedupStoresOnce, AManifestCostsItsGroupsNotItsChunks) {
+  Device d = open_device(small_config(store_dir()));
+  std::vector<Item> items;
+  for (int i = 0; i < 20; ++i)
+    items.push_back(file_item("big" + std::to_string(i), random_bytes(200000, 40 + i)));
+  write_set(d, "s", items);
+  const uint64_t blobs = info(d).chunks;
+  ASSERT_GT(blobs, 500u);  // 4 KiB chunks
+  const uint64_t manifest = std::filesystem::file_size(store_dir() + "/sets/s.manifest");
+  // A group is 36 bytes in the manifest; the chunk ids alone would take 32 bytes each.
+  EXPECT_LT(manifest, 300u) << manifest << " bytes for " << blobs << " blobs";
+}
+
 // A disk that fills up under a backup: the write fails with an error (no crash), the failed set leaves
 // nothing behind, and what was stored before still reads back and verifies. The full disk is made by a file
 // size limit in a child process: a pack stops growing at 2 MiB as it would at the end of a full disk.

@@ -1,5 +1,7 @@
 // gc reclaims what no set needs, keeps what live sets, unknown manifests and writers in flight need, and
 // reports what it freed; --dry-run changes nothing.
+#include <sqlite3.h>
+
 #include "dedup_harness.hpp"
 
 namespace sbx::dedup_test {
@@ -124,6 +126,47 @@ TEST_F(DedupGc, APartlyDeadPackWhoseTrailerIsDamagedIsLeftAsItIs) {
   EXPECT_TRUE(FakeHost::logged("gc left pack", SBX_LOG_WARN));
   expect_reads_back(d, "keeper", {linked}, {keep});
   EXPECT_FALSE(verify(d).empty());
+}
+
+// A set's data chunks are named only by its entry groups; groups two sets share keep their chunks when one
+// of the sets goes.
+TEST_F(DedupGc, ChunksOfAGroupTwoSetsShareOutliveEitherSet) {
+  Device d = open_device(small_config(store_dir()));
+  auto items = tree(34, 1 << 20);
+  write_set(d, "monday", items);
+  auto locators = write_set(d, "tuesday", items);
+  ASSERT_EQ(vt_->delete_set(d.get(), str("monday")), SBX_OK);
+  sbx_gc_stats stats = gc(d, {"tuesday"});
+  EXPECT_EQ(stats.chunks_freed, 0u);
+  EXPECT_EQ(stats.chunks_live, info(d).chunks);
+  expect_reads_back(d, "tuesday", locators, items);
+  EXPECT_TRUE(verify(d).empty());
+}
+
+TEST_F(DedupGc, AnEntryGroupItCannotReadStopsGcBeforeItDeletesAnything) {
+  Device d = open_device(small_config(store_dir()));
+  write_set(d, "a", tree(35));
+  write_set(d, "b", tree(36));
+  ASSERT_EQ(vt_->delete_set(d.get(), str("a")), SBX_OK);
+  // set_chunks names a group before the chunks its records name: the first id is b's first group.
+  const std::string group = set_chunks(d, "b").front();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((store_dir() + "/index.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "DELETE FROM blob_rows WHERE id = ?", -1, &s, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(s, 1, group.data(), int(group.size()), SQLITE_STATIC);
+  EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  const uint64_t before = store_file_bytes();
+  const uint64_t chunks = info(d).chunks;
+  gc(d, {"b"}, false, SBX_ERR_NOT_FOUND);
+  EXPECT_NE(FakeHost::last_error().find("gc stopped before deleting anything: an entry group of set \"b\""),
+            std::string::npos)
+      << FakeHost::last_error();
+  EXPECT_EQ(store_file_bytes(), before);
+  EXPECT_EQ(info(d).chunks, chunks);
 }
 
 TEST_F(DedupGc, DamagedManifestStopsGcBeforeItDeletesAnything) {

@@ -61,7 +61,7 @@ TEST_F(DedupKeys, HostileConfigsAreRefusedWithTheKeyNamed) {
 
 TEST_F(DedupKeys, DamagedConfigFileIsReported) {
   { Device d = open_device(small_config(store_dir())); }
-  std::ofstream(store_dir() + "/dedup.json") << "{\"format\":\"strongbox-dedup\",\"version\":2}";
+  std::ofstream(store_dir() + "/dedup.json") << "{\"format\":\"strongbox-dedup\",\"version\":3}";
   Device d;
   EXPECT_EQ(try_open(small_config(store_dir()), &d), SBX_ERR_CORRUPT);
   EXPECT_NE(FakeHost::last_error().find("dedup.json is damaged"), std::string::npos)
@@ -69,24 +69,27 @@ TEST_F(DedupKeys, DamagedConfigFileIsReported) {
 }
 
 // Version 1 stored one blob per entry; version 2 stores entry groups (records.hpp).
-TEST_F(DedupKeys, AStoreOfTheFirstFormatIsRefusedWithItsVersionNamed) {
+TEST_F(DedupKeys, AStoreOfAnOlderFormatIsRefusedWithItsVersionNamed) {
   {
     Device d = open_device(small_config(store_dir()));
     write_set(d, "s", tree(5));
   }
   const std::string config_path = store_dir() + "/dedup.json";
-  std::ifstream in(config_path);
-  nlohmann::json config = nlohmann::json::parse(in);
-  EXPECT_EQ(config.at("version"), 2);
-  config["version"] = 1;
-  std::ofstream(config_path) << config.dump();
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(config_path));
+  EXPECT_EQ(config.at("version"), 3);
   const auto before = std::filesystem::file_size(store_dir() + "/sets/s.manifest");
-  Device d;
-  EXPECT_EQ(try_open(small_config(store_dir()), &d), SBX_ERR_UNSUPPORTED);
-  EXPECT_NE(FakeHost::last_error().find("has format version 1; this strongbox reads version 2"),
-            std::string::npos)
-      << FakeHost::last_error();
-  EXPECT_EQ(std::filesystem::file_size(store_dir() + "/sets/s.manifest"), before);
+  // 1: a blob per entry record; 2: manifests that also listed every data chunk.
+  for (int older : {1, 2}) {
+    config["version"] = older;
+    std::ofstream(config_path) << config.dump();
+    Device d;
+    EXPECT_EQ(try_open(small_config(store_dir()), &d), SBX_ERR_UNSUPPORTED);
+    EXPECT_NE(FakeHost::last_error().find("has format version " + std::to_string(older) +
+                                          "; this strongbox reads version 3"),
+              std::string::npos)
+        << FakeHost::last_error();
+    EXPECT_EQ(std::filesystem::file_size(store_dir() + "/sets/s.manifest"), before);
+  }
 }
 
 }  // namespace

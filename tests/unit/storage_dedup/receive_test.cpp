@@ -1,5 +1,7 @@
 // Chunk-level duplication between stores of one domain: only missing chunks travel, received chunks are
 // checked, an interrupted transfer resumes without resending, and another domain's chunks are refused.
+#include <set>
+
 #include "dedup_harness.hpp"
 
 namespace sbx::dedup_test {
@@ -47,6 +49,53 @@ TEST_F(DedupReceive, AnInterruptedTransferResumesWithoutResending) {
   size_t rest = send_set(source_, target_, "s");
   EXPECT_EQ(rest, total - total / 2);
   expect_reads_back(target_, "s", locators, items);
+}
+
+// Offers the set's manifest; returns the ids the receiver says it lacks.
+std::vector<std::string> offer(const sbx_storage_vtable* vt, sbx_storage_receiver* r, const std::string& set,
+                               const std::string& manifest) {
+  std::vector<std::string> ids;
+  EXPECT_EQ(vt->offer_set(
+                r, str(set), sdk::make_bytes(manifest),
+                [](void* ctx, sbx_bytes id, uint64_t) {
+                  static_cast<std::vector<std::string>*>(ctx)->emplace_back(sdk::view(id));
+                },
+                &ids),
+            SBX_OK)
+      << FakeHost::last_error();
+  return ids;
+}
+
+TEST_F(DedupReceive, AnOfferNamesTheGroupsFirstThenTheChunksTheyName) {
+  auto items = tree(65, 1 << 20);
+  auto locators = write_set(source_, "s", items);
+  const auto all = set_chunks(source_, "s");
+  const std::string manifest = read_manifest(source_, "s");
+  sbx_storage_receiver* r = nullptr;
+  ASSERT_EQ(vt_->begin_receive(target_.get(), &r), SBX_OK);
+  // The manifest names only the entry groups, so an empty target can ask for nothing else yet.
+  auto first = offer(vt_, r, "s", manifest);
+  ASSERT_FALSE(first.empty());
+  EXPECT_LT(first.size() * 20, all.size());
+  auto receive = [&](const std::vector<std::string>& ids) {
+    for (const auto& id : ids)
+      EXPECT_EQ(vt_->receive_chunk(r, sdk::make_bytes(id), sdk::make_bytes(read_chunk(source_, id))), SBX_OK)
+          << FakeHost::last_error();
+  };
+  receive(first);
+  EXPECT_EQ(vt_->receive_set(r, str("s"), sdk::make_bytes(manifest)), SBX_ERR_NOT_FOUND);
+  // With the groups there, the offer names every data chunk, none twice.
+  auto second = offer(vt_, r, "s", manifest);
+  EXPECT_EQ(first.size() + second.size(), all.size());
+  std::set<std::string> asked(first.begin(), first.end());
+  asked.insert(second.begin(), second.end());
+  EXPECT_EQ(asked, std::set<std::string>(all.begin(), all.end()));
+  receive(second);
+  EXPECT_TRUE(offer(vt_, r, "s", manifest).empty());
+  EXPECT_EQ(vt_->receive_set(r, str("s"), sdk::make_bytes(manifest)), SBX_OK) << FakeHost::last_error();
+  vt_->close_receiver(r);
+  expect_reads_back(target_, "s", locators, items);
+  EXPECT_TRUE(verify(target_).empty());
 }
 
 TEST_F(DedupReceive, ASetWhoseChunksWereNotSentIsRefused) {

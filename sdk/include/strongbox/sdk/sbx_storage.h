@@ -138,7 +138,10 @@ typedef struct sbx_storage_vtable {
                                uint8_t* missing);
   /* Opens the stored manifest of set `set_name` and calls fn once per chunk it needs that this device lacks,
    * in manifest order (stored_bytes 0); the chunks it has are protected as by missing_chunks. Lets a sender
-   * learn what to send from the manifest alone, without sending every id. */
+   * learn what to send from the manifest alone, without sending every id. A device may know some of what a
+   * set needs only from chunks it lacks (a dedup device's manifest names entry groups, whose records name
+   * the data chunks): the host offers the set again after sending and flushing what was asked, until
+   * nothing is missing; an id is never asked for twice. */
   sbx_status (*offer_set)(sbx_storage_receiver* receiver, sbx_str set_name, sbx_bytes manifest, sbx_chunk_fn fn,
                           void* ctx);
   /* Checks the stored chunk against its id (decrypt, decompress, rehash) and keeps it. */
