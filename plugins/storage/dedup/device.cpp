@@ -65,6 +65,7 @@ class PackSink {
     std::vector<bool> present(ids.size());
     std::lock_guard lock(mutex_);
     StoreLock shared(store_->lock_path(), false);
+    ChunkIndex::ReadScope reading(*index_);
     for (size_t i = 0; i < ids.size(); ++i) present[i] = index_->find(ids[i]).has_value();
     session_.protect(ids);
     return present;

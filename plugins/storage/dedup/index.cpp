@@ -34,6 +34,7 @@ constexpr const char* kConvertFirstFormat =
 // Several job processes share one index; a writer waits this long for another's transaction.
 constexpr int kBusyTimeoutMs = 120000;
 constexpr uint64_t kMarkBatch = 20000;
+constexpr unsigned kLookupsPerRead = 1024;
 
 ChunkId column_id(sqlite3_stmt* statement, int column) {
   ChunkId id{};
@@ -153,7 +154,24 @@ std::optional<int64_t> ChunkIndex::pack_id_of(const std::string& pack) {
   return sqlite3_column_int64(s, 0);
 }
 
+void ChunkIndex::end_read() noexcept {
+  if (!in_read_) return;
+  exec_noexcept("COMMIT");
+  in_read_ = false;
+}
+
 std::optional<BlobLocation> ChunkIndex::find(const ChunkId& id) {
+  if (read_scopes_ > 0 && !in_read_) {
+    exec("BEGIN");
+    in_read_ = true;
+    lookups_in_read_ = 0;
+  }
+  struct EndReadEvery {
+    ChunkIndex& index;
+    ~EndReadEvery() {
+      if (index.in_read_ && ++index.lookups_in_read_ >= kLookupsPerRead) index.end_read();
+    }
+  } end_read_every{*this};
   Reset reset{find_};
   sqlite3_bind_blob(find_, 1, id.data(), int(kIdBytes), SQLITE_STATIC);
   int rc = sqlite3_step(find_);
@@ -186,6 +204,7 @@ void ChunkIndex::add_pack(const std::string& pack, uint64_t bytes, const std::ve
 }
 
 void ChunkIndex::remove_pack(const std::string& pack) {
+  end_read();
   sqlite3_stmt* s = prepare("DELETE FROM pack_files WHERE name = ?");
   Reset reset{s};
   sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
@@ -341,6 +360,7 @@ uint64_t ChunkIndex::pack_count() {
 }
 
 void ChunkIndex::mark_begin() {
+  end_read();
   exec("CREATE TEMP TABLE IF NOT EXISTS marks(id BLOB PRIMARY KEY) WITHOUT ROWID");
   exec("DELETE FROM temp.marks");
   mark_ = prepare("INSERT OR IGNORE INTO temp.marks(id) VALUES (?)");

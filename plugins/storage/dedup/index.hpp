@@ -69,8 +69,27 @@ class ChunkIndex {
   std::vector<ChunkId> unmarked();
   uint64_t marked_count();
 
+  // Lookups while a ReadScope lives share one read transaction: alone, each takes and drops SQLite's read
+  // lock (two fcntl calls and an fstat), most of what a lookup of a cached page costs. The transaction ends
+  // every kLookupsPerRead lookups, before any write of this connection, at end_read() (call it before
+  // waiting, so a reader never holds back the WAL's checkpoints for long) and with the scope.
+  class ReadScope {
+   public:
+    explicit ReadScope(ChunkIndex& index) : index_(index) { ++index_.read_scopes_; }
+    ~ReadScope() {
+      if (--index_.read_scopes_ == 0) index_.end_read();
+    }
+    ReadScope(const ReadScope&) = delete;
+    ReadScope& operator=(const ReadScope&) = delete;
+
+   private:
+    ChunkIndex& index_;
+  };
+  void end_read() noexcept;
+
   template <class Fn>
   void transaction(Fn&& fn) {
+    end_read();
     exec("BEGIN IMMEDIATE");
     try {
       fn();
@@ -97,6 +116,9 @@ class ChunkIndex {
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* mark_ = nullptr;
   bool marking_in_transaction_ = false;
+  unsigned read_scopes_ = 0;
+  bool in_read_ = false;
+  unsigned lookups_in_read_ = 0;
   uint64_t marks_pending_ = 0;
 };
 

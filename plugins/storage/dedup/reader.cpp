@@ -151,13 +151,16 @@ class SetReader::Pipeline {
     }
   }
 
-  // Appends a unit once the window has room; false when the pipeline is stopping.
-  bool append(Unit unit) {
+  // Appends a unit once the window has room; false when the pipeline is stopping. The planner's read of the
+  // index ends before it waits.
+  bool append(Unit unit, ChunkIndex& index) {
     std::unique_lock lock(mutex_);
-    wait(room_, lock, planner_waits_, [&] {
+    auto room = [&] {
       return stopping_ || units_.empty() ||
              (bytes_ahead_ + unit.chunk.length <= kBytesAhead && units_.size() < kUnitsAhead);
-    });
+    };
+    if (!room()) index.end_read();
+    wait(room_, lock, planner_waits_, room);
     if (stopping_) return false;
     bytes_ahead_ += unit.chunk.length;
     const bool needs_decoding = !unit.ready;
@@ -168,26 +171,28 @@ class SetReader::Pipeline {
   }
 
   void plan(BlobReaders& readers) {
+    ChunkIndex& index = *readers.index;
+    ChunkIndex::ReadScope reading(index);
     for (size_t i = 0; i < locators_.size(); ++i) {
       std::shared_ptr<const EntryRecord> record;
       try {
         record = readers.entries.find(sdk::view(locators_[i]));
       } catch (const sdk::Error& e) {
-        if (!append({.kind = Unit::Kind::start, .entry = i, .ready = true, .error = e})) return;
+        if (!append({.kind = Unit::Kind::start, .entry = i, .ready = true, .error = e}, index)) return;
         continue;
       }
-      if (!append({.kind = Unit::Kind::start, .entry = i, .record = record, .ready = true})) return;
+      if (!append({.kind = Unit::Kind::start, .entry = i, .record = record, .ready = true}, index)) return;
       for (const auto& chunk : record->chunks) {
         Unit unit{.kind = Unit::Kind::chunk, .entry = i, .record = record, .chunk = chunk};
         try {
-          unit.where = locate_stored(readers.store, *readers.index, chunk.id);
+          unit.where = locate_stored(readers.store, index, chunk.id);
         } catch (const sdk::Error& e) {
           unit.error = e;
           unit.ready = true;
         }
-        if (!append(std::move(unit))) return;
+        if (!append(std::move(unit), index)) return;
       }
-      if (!append({.kind = Unit::Kind::end, .entry = i, .ready = true})) return;
+      if (!append({.kind = Unit::Kind::end, .entry = i, .ready = true}, index)) return;
     }
     std::lock_guard lock(mutex_);
     planned_all_ = true;
