@@ -129,38 +129,50 @@ bool DiskRestore::enter_parent(std::string_view parent) {
     if (parents_usable_) saved_cwd_ = std::move(cwd);
   }
   if (!parents_usable_ || std::this_thread::get_id() != parents_thread_) return false;
-  if (!parent_dir_ || parent_ != parent) {
-    parent_dir_.reset();
-    UniqueFd dir(::fcntl(root_dir_.get(), F_DUPFD_CLOEXEC, 0));
-    for (size_t start = 0; dir && start < parent.size();) {
-      size_t end = std::min(parent.find('/', start), parent.size());
-      const std::string component(parent.substr(start, end - start));
-      dir = UniqueFd(open_at(dir.get(), component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      struct stat st;
-      if (dir && (::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))) dir.reset();
-      start = end + 1;
-    }
-    if (!dir) return false;
-    parent_dir_ = std::move(dir);
-    parent_ = parent;
+  // Keep the components the new parent shares with the one entered, open the rest one by one, never
+  // following a symlink.
+  size_t kept = 0, start = 0;
+  while (kept < parent_chain_.size() && start < parent.size()) {
+    const size_t end = std::min(parent.find('/', start), parent.size());
+    if (parent.substr(start, end - start) != parent_chain_[kept].first) break;
+    ++kept;
+    start = end + 1;
   }
-  // Every time, not only on a change: libarchive itself changes directory for a path longer than PATH_MAX.
-  return ::fchdir(parent_dir_.get()) == 0;
+  if (kept < parent_chain_.size() || start < parent.size()) in_parent_ = false;
+  parent_chain_.resize(kept);
+  while (start < parent.size()) {
+    const size_t end = std::min(parent.find('/', start), parent.size());
+    std::string component(parent.substr(start, end - start));
+    const int from = parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get();
+    UniqueFd dir(open_at(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!dir || ::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      parent_chain_.clear();
+      return false;
+    }
+    parent_chain_.emplace_back(std::move(component), std::move(dir));
+    start = end + 1;
+  }
+  if (!in_parent_)
+    in_parent_ = ::fchdir(parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get()) == 0;
+  return in_parent_;
 }
 
 void DiskRestore::leave_parents() noexcept {
   if (saved_cwd_ && std::this_thread::get_id() == parents_thread_) (void)::fchdir(saved_cwd_.get());
-  parent_dir_.reset();
+  parent_chain_.clear();
+  in_parent_ = false;
 }
 
 void DiskRestore::open_disk_writer() {
   disk_ = archive_write_disk_new();
   if (!disk_) throw Error(SBX_ERR_INTERNAL, "out of memory creating the libarchive disk writer");
-  int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR |
-              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SAFE_WRITES;
-  if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
-  archive_write_disk_set_options(disk_, flags);
-  if (flags & ARCHIVE_EXTRACT_OWNER) archive_write_disk_set_standard_lookup(disk_);
+  disk_flags_ = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR |
+                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                ARCHIVE_EXTRACT_SAFE_WRITES;
+  if (::geteuid() == 0) disk_flags_ |= ARCHIVE_EXTRACT_OWNER;
+  archive_write_disk_set_options(disk_, disk_flags_);
+  if (disk_flags_ & ARCHIVE_EXTRACT_OWNER) archive_write_disk_set_standard_lookup(disk_);
 }
 
 void DiskRestore::check_usable() const {
@@ -334,6 +346,13 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
         slash == std::string::npos ? std::string_view() : std::string_view(entry.path).substr(0, slash);
     if (enter_parent(parent)) name = entry.path.substr(slash == std::string::npos ? 0 : slash + 1);
   }
+  // A last component alone needs no symlink check: libarchive creates it with O_EXCL, which never follows
+  // a symlink, and replaces whatever non-directory is in the way. The check cost four system calls a file.
+  const bool last_component_only = name.size() != disk_path_.size();
+  // libarchive changes directory itself for a full path longer than PATH_MAX.
+  if (!last_component_only) in_parent_ = false;
+  archive_write_disk_set_options(
+      disk_, last_component_only ? disk_flags_ & ~ARCHIVE_EXTRACT_SECURE_SYMLINKS : disk_flags_);
   archive_entry_set_pathname(ae.get(), name.c_str());
   int r = archive_write_header(disk_, ae.get());
   if (r == ARCHIVE_FATAL) {

@@ -35,9 +35,10 @@ namespace sbx::files {
 //    runs of zeros (a swap file or a preallocated database file must not gain holes).
 //  - Files, symlinks and special files are created from their parent directory: the restore thread gets
 //    a working directory of its own (unshare(CLONE_FS)), enters the parent through an openat chain from
-//    the target that follows no symlink, and hands libarchive the last component only. libarchive's
-//    symlink check then costs one lookup per entry instead of one per component of the whole path, and a
-//    parent swapped for a symlink during the restore is never followed: the file lands in the directory
+//    the target that follows no symlink, and hands libarchive the last component only, without its symlink
+//    check (which would cost four system calls a file): libarchive creates the name with O_EXCL, which
+//    never follows a symlink, and replaces a non-directory in the way. A parent swapped for a symlink
+//    during the restore is never followed: the file lands in the directory
 //    that was entered. A parent that is missing or is not a plain directory, directories themselves (their
 //    modes and times are applied by finish) and hard links take libarchive's full-path route.
 //  - POSIX ACLs travel as the system.posix_acl_access/_default xattrs, which libarchive's xattr code skips;
@@ -78,10 +79,13 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   bool parents_tried_ = false;
   bool parents_usable_ = false;
   std::thread::id parents_thread_;
-  UniqueFd saved_cwd_;   // this thread's working directory before the restore
-  std::string parent_;   // the entered parent, relative to the target
-  UniqueFd parent_dir_;  // O_PATH of it
+  UniqueFd saved_cwd_;  // this thread's working directory before the restore
+  // The entered parent's components, relative to the target, each with an O_PATH of it: entries come in
+  // path order, so the next parent shares most of them and only the rest is opened.
+  std::vector<std::pair<std::string, UniqueFd>> parent_chain_;
+  bool in_parent_ = false;  // the working directory is the chain's last one
   struct archive* disk_ = nullptr;
+  int disk_flags_ = 0;   // ARCHIVE_EXTRACT_* for an entry given by its full path
   bool broken_ = false;  // libarchive returned ARCHIVE_FATAL; its handle is unusable
   std::string broken_reason_;
 
