@@ -9,6 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <memory>
@@ -129,7 +130,15 @@ bool DiskRestore::enter_parent(std::string_view parent) {
     if (parents_usable_) saved_cwd_ = std::move(cwd);
   }
   if (!parents_usable_ || std::this_thread::get_id() != parents_thread_) return false;
-  // Keep the components the new parent shares with the one entered, open the rest one by one, never
+  const int dir = reach_parent(parent);
+  if (dir < 0) return false;
+  if (!in_parent_) in_parent_ = ::fchdir(dir) == 0;
+  return in_parent_;
+}
+
+int DiskRestore::reach_parent(std::string_view parent) {
+  if (!root_dir_) return -1;
+  // Keep the components the new parent shares with the one reached, open the rest one by one, never
   // following a symlink.
   size_t kept = 0, start = 0;
   while (kept < parent_chain_.size() && start < parent.size()) {
@@ -148,14 +157,39 @@ bool DiskRestore::enter_parent(std::string_view parent) {
     struct stat st;
     if (!dir || ::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       parent_chain_.clear();
-      return false;
+      return -1;
     }
     parent_chain_.emplace_back(std::move(component), std::move(dir));
     start = end + 1;
   }
-  if (!in_parent_)
-    in_parent_ = ::fchdir(parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get()) == 0;
-  return in_parent_;
+  return parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get();
+}
+
+void DiskRestore::apply_directory_fixups() {
+  // Deepest first, as libarchive does: a parent made read-only must not stop its children's fixups.
+  std::sort(directory_fixups_.begin(), directory_fixups_.end(),
+            [](const DirectoryFixup& a, const DirectoryFixup& b) { return a.path > b.path; });
+  for (const DirectoryFixup& fixup : directory_fixups_) {
+    const size_t slash = fixup.path.rfind('/');
+    const int parent = reach_parent(
+        slash == std::string::npos ? std::string_view() : std::string_view(fixup.path).substr(0, slash));
+    const std::string name = fixup.path.substr(slash == std::string::npos ? 0 : slash + 1);
+    UniqueFd dir(parent < 0 ? -1
+                            : open_at(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const char* step = "open it";
+    if (dir) {
+      step = "set its mode";
+      if (::fchmod(dir.get(), fixup.mode) == 0) {
+        step = "set its times";
+        if (::futimens(dir.get(), fixup.times) == 0) continue;
+      }
+    }
+    const int error = errno;
+    sbx::sdk::log(SBX_LOG_WARN,
+                  "restoring '" + printable(fixup.path) + "': cannot " + step +
+                      (parent < 0 ? ": a parent is not a directory" : ": " + errno_text(error)));
+  }
+  directory_fixups_.clear();
 }
 
 void DiskRestore::leave_parents() noexcept {
@@ -340,7 +374,7 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   }
 
   std::string name = disk_path_;
-  if (entry.type != SBX_ENTRY_DIRECTORY && entry.type != SBX_ENTRY_HARDLINK) {
+  if (entry.type != SBX_ENTRY_HARDLINK) {
     const size_t slash = entry.path.rfind('/');
     const std::string_view parent =
         slash == std::string::npos ? std::string_view() : std::string_view(entry.path).substr(0, slash);
@@ -351,8 +385,18 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   const bool last_component_only = name.size() != disk_path_.size();
   // libarchive changes directory itself for a full path longer than PATH_MAX.
   if (!last_component_only) in_parent_ = false;
-  archive_write_disk_set_options(
-      disk_, last_component_only ? disk_flags_ & ~ARCHIVE_EXTRACT_SECURE_SYMLINKS : disk_flags_);
+  int flags = last_component_only ? disk_flags_ & ~ARCHIVE_EXTRACT_SECURE_SYMLINKS : disk_flags_;
+  // libarchive keeps a directory's deferred mode and times under the name it was given and applies them at
+  // close from the working directory of that moment, where a name relative to its parent means another
+  // directory. Such a directory is made 0700 (it can be filled whatever its mode) and finish applies its
+  // mode and times from the target. With PERM off libarchive defers nothing for a directory made with the
+  // mode it asks for.
+  const bool fixup_here = last_component_only && entry.type == SBX_ENTRY_DIRECTORY;
+  if (fixup_here) {
+    flags &= ~(ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME);
+    archive_entry_set_perm(ae.get(), 0700);
+  }
+  archive_write_disk_set_options(disk_, flags);
   archive_entry_set_pathname(ae.get(), name.c_str());
   int r = archive_write_header(disk_, ae.get());
   if (r == ARCHIVE_FATAL) {
@@ -362,6 +406,17 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   if (r < ARCHIVE_WARN)
     throw Error(status_for_errno(archive_errno(disk_)),
                 "cannot restore " + shown + ": " + archive_message(disk_));
+  if (fixup_here) {
+    DirectoryFixup fixup{entry.path, static_cast<mode_t>(entry.mode & 07777), {}};
+    split(entry.mtime_ns, sec, nsec);
+    fixup.times[1] = {static_cast<time_t>(sec), nsec};
+    fixup.times[0] = {0, UTIME_NOW};
+    if (entry.atime_ns != 0) {
+      split(entry.atime_ns, sec, nsec);
+      fixup.times[0] = {static_cast<time_t>(sec), nsec};
+    }
+    directory_fixups_.push_back(std::move(fixup));
+  }
   if (r == ARCHIVE_WARN) sbx::sdk::log(SBX_LOG_WARN, "restoring " + shown + ": " + archive_message(disk_));
   state_ = State::kOpen;
   extent_index_ = 0;
@@ -447,6 +502,8 @@ void DiskRestore::finish() {
   }
   int r = archive_write_close(disk_);
   leave_parents();
+  apply_directory_fixups();
+  parent_chain_.clear();
   if (r < ARCHIVE_WARN)
     throw Error(status_for_errno(archive_errno(disk_)),
                 "cannot apply directory permissions and times: " + archive_message(disk_));

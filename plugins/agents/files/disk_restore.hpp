@@ -2,7 +2,10 @@
 // libarchive's archive_write_disk, after checking every path itself.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,14 +36,17 @@ namespace sbx::files {
 //  - ARCHIVE_EXTRACT_SPARSE is off: holes come back exactly where the backup recorded them (data is written
 //    at each extent's offset and the size set at the end), and a dense file stays dense even when it holds
 //    runs of zeros (a swap file or a preallocated database file must not gain holes).
-//  - Files, symlinks and special files are created from their parent directory: the restore thread gets
+//  - Files, directories, symlinks and special files are created from their parent directory: the restore
+//  thread gets
 //    a working directory of its own (unshare(CLONE_FS)), enters the parent through an openat chain from
 //    the target that follows no symlink, and hands libarchive the last component only, without its symlink
 //    check (which would cost four system calls a file): libarchive creates the name with O_EXCL, which
 //    never follows a symlink, and replaces a non-directory in the way. A parent swapped for a symlink
 //    during the restore is never followed: the file lands in the directory
-//    that was entered. A parent that is missing or is not a plain directory, directories themselves (their
-//    modes and times are applied by finish) and hard links take libarchive's full-path route.
+//    that was entered. A parent that is missing or is not a plain directory and hard links take libarchive's
+//    full-path route. A directory created from its parent is made 0700 and gets its mode and times from
+//    finish, deepest first, each opened through the same chain without following a symlink (libarchive
+//    would apply them by the name it was given, relative to whatever the working directory is at close).
 //  - POSIX ACLs travel as the system.posix_acl_access/_default xattrs, which libarchive's xattr code skips;
 //    they are set here with lsetxattr once libarchive has finished the entry (and checked its path).
 //    Default ACLs of directories wait for finish, so that restored children do not inherit entries they
@@ -71,7 +77,11 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   // Makes the entry's parent directory (relative to the target) this thread's working directory; false
   // when the full-path route must be taken instead.
   bool enter_parent(std::string_view parent);
+  // The parent's O_PATH descriptor through the chain, or -1 when a component is missing or not a plain
+  // directory; moves no working directory.
+  int reach_parent(std::string_view parent);
   void leave_parents() noexcept;
+  void apply_directory_fixups();
 
   std::string root_;   // realpath of the target, "" for "/" so that root_ + "/" + path is always right
   UniqueFd root_dir_;  // O_PATH of root_
@@ -101,6 +111,14 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   uint64_t extent_done_ = 0;
   uint64_t expected_ = 0;
   uint64_t received_ = 0;
+
+  // Directories created from their parent: their mode and times, applied by finish.
+  struct DirectoryFixup {
+    std::string path;  // relative to the target
+    mode_t mode;
+    struct timespec times[2];  // atime, mtime as futimens takes them
+  };
+  std::vector<DirectoryFixup> directory_fixups_;
 
   // Regular files written so far that may be hard-linked to (nlink != 1).
   std::unordered_set<std::string> link_sources_;

@@ -178,6 +178,28 @@ TEST_F(AgentFilesHostileRestore, AParentSwappedForASymlinkDuringTheRestoreIsNotF
   expect_outside_untouched();
 }
 
+TEST_F(AgentFilesHostileRestore, ADirectoryBelowAParentSwappedForASymlinkIsNotMadeOrFixedUpOutside) {
+  Restore restore(agent_, target_.string());
+  Entry dir = dir_entry("d");
+  ASSERT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
+  dir.path = "d/early";
+  dir.mode = 0700;
+  ASSERT_EQ(restore.put(dir, ""), SBX_OK) << restore.last_error;
+  // The directory being filled becomes a symlink to outside; its later subdirectories and the mode and
+  // times finish applies to all of them must not reach through it.
+  // outside/early is what a fixup that followed the symlink would change.
+  fs::create_directories(outside_ / "early");
+  before_ = snapshot(tmp_.path());
+  fs::rename(target_ / "d", target_ / "d-moved");
+  fs::create_symlink(outside_, target_ / "d");
+  dir.path = "d/late";
+  dir.mode = 0777;
+  restore.put(dir, "");  // refused, or made in the directory entered
+  EXPECT_EQ(restore.finish(), SBX_OK) << restore.last_error;
+  EXPECT_FALSE(fs::exists(outside_ / "late"));
+  expect_outside_untouched();
+}
+
 TEST_F(AgentFilesHostileRestore, TheRestoreMovesNoOtherThreadsWorkingDirectory) {
   const fs::path before = fs::current_path();
   // A thread of the host that exists before the restore starts (threads the restore's thread creates later
