@@ -71,6 +71,48 @@ TEST_F(DedupRead, ADamagedChunkFailsOnlyItsFile) {
   }
 }
 
+TEST_F(DedupRead, APackCutShortFailsOnlyTheFilesPastTheCut) {
+  // Small files stored back to back, which a worker reads with one read for many chunks; when that read
+  // comes up short, each chunk is read on its own and only those past the cut fail.
+  std::vector<Item> items;
+  for (uint32_t i = 0; i < 300; ++i)
+    items.push_back(file_item("f" + std::to_string(i), random_bytes(3000, 40 + i)));
+  std::vector<Locator> locators;
+  {
+    Device d = open_device(config_with(0));
+    locators = write_set(d, "s", items);
+  }
+  std::filesystem::path biggest;
+  for (const auto& f : store_files())
+    if (f.extension() == ".pack" && (biggest.empty() || file_size(f) > file_size(biggest))) biggest = f;
+  ASSERT_FALSE(biggest.empty());
+  std::filesystem::resize_file(biggest, file_size(biggest) / 2);
+  std::vector<bool> failed_with_no_threads;
+  for (unsigned threads : {0u, 2u}) {
+    SCOPED_TRACE("read_threads " + std::to_string(threads));
+    Device d = open_device(config_with(threads));
+    auto outcomes = read(d, "s", locators);
+    ASSERT_EQ(outcomes.size(), items.size());
+    std::vector<bool> failed;
+    size_t good = 0;
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      failed.push_back(outcomes[i].error);
+      if (outcomes[i].error) {
+        EXPECT_EQ(outcomes[i].error_status, SBX_ERR_CORRUPT) << outcomes[i].error_message;
+      } else {
+        EXPECT_EQ(outcomes[i].data, items[i].data) << i;
+        ++good;
+      }
+    }
+    EXPECT_GT(good, 0u);
+    EXPECT_LT(good, items.size());
+    if (threads == 0)
+      failed_with_no_threads = failed;
+    else
+      EXPECT_EQ(failed, failed_with_no_threads);
+  }
+}
+
 TEST_F(DedupRead, ARefusalInsideALargeFileStopsTheReadAhead) {
   auto items = wide_tree();
   Device d = open_device(config_with(3));
