@@ -240,6 +240,19 @@ inline void restore_all(const Agent& agent, const std::vector<Recorded>& entries
   ASSERT_EQ(restore.finish(), SBX_OK) << restore.last_error;
 }
 
+// A plain regular file entry of `size` bytes (mode 0644, one link, mtime 2020-09-13), for restores fed by
+// hand.
+inline Entry regular_file_entry(const std::string& path, uint64_t size) {
+  Entry e;
+  e.type = SBX_ENTRY_FILE;
+  e.path = path;
+  e.size = size;
+  e.mode = 0644;
+  e.nlink = 1;
+  e.mtime_ns = 1600000000LL * 1000000000;
+  return e;
+}
+
 // Entry path of an absolute path: without the leading '/'.
 inline std::string entry_path(const std::filesystem::path& p) {
   return p.string().substr(1);

@@ -25,14 +25,7 @@ Entry directory(const std::string& path, uint32_t mode, int64_t mtime_s) {
 }
 
 Entry file(const std::string& path, const std::string& data) {
-  Entry e;
-  e.type = SBX_ENTRY_FILE;
-  e.path = path;
-  e.size = data.size();
-  e.mode = 0644;
-  e.nlink = 1;
-  e.mtime_ns = 1500000000 * kSecond;
-  return e;
+  return regular_file_entry(path, data.size());
 }
 
 struct Expected {

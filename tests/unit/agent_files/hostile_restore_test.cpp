@@ -13,14 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Entry file_entry(const std::string& path, const std::string& data) {
-  Entry e;
-  e.type = SBX_ENTRY_FILE;
-  e.path = path;
-  e.size = data.size();
-  e.mode = 0644;
-  e.nlink = 1;
-  e.mtime_ns = 1600000000LL * 1000000000;
-  return e;
+  return regular_file_entry(path, data.size());
 }
 
 Entry dir_entry(const std::string& path) {

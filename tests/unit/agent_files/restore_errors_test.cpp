@@ -9,25 +9,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Entry file_entry(const std::string& path, uint64_t size) {
-  Entry e;
-  e.type = SBX_ENTRY_FILE;
-  e.path = path;
-  e.size = size;
-  e.mode = 0644;
-  e.nlink = 1;
-  e.mtime_ns = 1600000000LL * 1000000000;
-  return e;
-}
-
 TEST(AgentFilesRestoreErrors, TooLittleDataFailsAtEntryEndAndLeavesNoFile) {
   TempDir tmp("agent-files-restore-short");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  EXPECT_EQ(restore.put(file_entry("short", 10), "12345"), SBX_ERR_CORRUPT);
+  EXPECT_EQ(restore.put(regular_file_entry("short", 10), "12345"), SBX_ERR_CORRUPT);
   EXPECT_NE(restore.last_error.find("'short'"), std::string::npos) << restore.last_error;
   EXPECT_NE(restore.last_error.find("announced 10 bytes"), std::string::npos) << restore.last_error;
-  EXPECT_EQ(restore.put(file_entry("next", 2), "ok"), SBX_OK) << restore.last_error;
+  EXPECT_EQ(restore.put(regular_file_entry("next", 2), "ok"), SBX_OK) << restore.last_error;
   EXPECT_EQ(restore.finish(), SBX_OK);
   EXPECT_FALSE(fs::exists(tmp / "short"));
   EXPECT_EQ(read_file(tmp / "next"), "ok");
@@ -37,7 +26,7 @@ TEST(AgentFilesRestoreErrors, TooMuchDataFailsAtOnce) {
   TempDir tmp("agent-files-restore-long");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  EXPECT_EQ(restore.put(file_entry("long", 3), "123456"), SBX_ERR_CORRUPT);
+  EXPECT_EQ(restore.put(regular_file_entry("long", 3), "123456"), SBX_ERR_CORRUPT);
   EXPECT_NE(restore.last_error.find("more data"), std::string::npos) << restore.last_error;
   // The host may still end the refused entry; that is not a second error.
   EXPECT_EQ(vt().restore_entry_end(restore.get()), SBX_OK);
@@ -49,13 +38,13 @@ TEST(AgentFilesRestoreErrors, SparseExtentsOutsideTheFileAreCorrupt) {
   TempDir tmp("agent-files-restore-extents");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  Entry past_end = file_entry("past-end", 100);
+  Entry past_end = regular_file_entry("past-end", 100);
   past_end.extents = {{90, 20}};
   EXPECT_EQ(restore.put(past_end, std::string(20, 'x')), SBX_ERR_CORRUPT);
-  Entry overlap = file_entry("overlap", 100);
+  Entry overlap = regular_file_entry("overlap", 100);
   overlap.extents = {{0, 50}, {40, 10}};
   EXPECT_EQ(restore.put(overlap, std::string(60, 'x')), SBX_ERR_CORRUPT);
-  Entry wraps = file_entry("wraps", 100);
+  Entry wraps = regular_file_entry("wraps", 100);
   wraps.extents = {{UINT64_MAX - 1, 4}};
   EXPECT_EQ(restore.put(wraps, "xxxx"), SBX_ERR_CORRUPT);
   EXPECT_EQ(restore.finish(), SBX_OK);
@@ -66,7 +55,7 @@ TEST(AgentFilesRestoreErrors, DataSplitAcrossExtentsLandsAtTheirOffsets) {
   TempDir tmp("agent-files-restore-split");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  Entry e = file_entry("split", 1 << 20);
+  Entry e = regular_file_entry("split", 1 << 20);
   e.extents = {{0, 3}, {4096, 5}, {65536, 0}, {1000000, 2}};
   ASSERT_EQ(restore.put(e, "abcdefghij", 4), SBX_OK) << restore.last_error;
   ASSERT_EQ(restore.finish(), SBX_OK);
@@ -100,7 +89,7 @@ TEST(AgentFilesRestoreErrors, MissingTargetIsCreated) {
   fs::path target = tmp / "does/not/exist/yet";
   Restore restore(agent, target.string());
   ASSERT_EQ(restore.begin_status(), SBX_OK) << sbx::testkit::FakeHost::last_error();
-  EXPECT_EQ(restore.put(file_entry("f", 1), "x"), SBX_OK);
+  EXPECT_EQ(restore.put(regular_file_entry("f", 1), "x"), SBX_OK);
   EXPECT_EQ(restore.finish(), SBX_OK);
   EXPECT_EQ(read_file(target / "f"), "x");
 }
@@ -111,7 +100,7 @@ TEST(AgentFilesRestoreErrors, CallsOutOfOrderAreRefused) {
   Restore restore(agent, tmp.path().string());
   EXPECT_EQ(vt().restore_data(restore.get(), sbx::sdk::make_bytes("x")), SBX_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(vt().restore_entry_end(restore.get()), SBX_ERR_INVALID_ARGUMENT);
-  Entry open = file_entry("left-open", 4);
+  Entry open = regular_file_entry("left-open", 4);
   ASSERT_EQ(vt().restore_entry(restore.get(), &open.as_c()), SBX_OK);
   ASSERT_EQ(vt().restore_data(restore.get(), sbx::sdk::make_bytes("ab")), SBX_OK);
   sbx::testkit::FakeHost::clear_error();
@@ -124,14 +113,14 @@ TEST(AgentFilesRestoreErrors, AnEntryLeftOpenIsRemovedWhenTheNextArrives) {
   TempDir tmp("agent-files-restore-left-open");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  Entry open = file_entry("unfinished", 4);
+  Entry open = regular_file_entry("unfinished", 4);
   ASSERT_EQ(vt().restore_entry(restore.get(), &open.as_c()), SBX_OK);
   ASSERT_EQ(vt().restore_data(restore.get(), sbx::sdk::make_bytes("ab")), SBX_OK);
-  Entry next = file_entry("next", 1);
+  Entry next = regular_file_entry("next", 1);
   sbx::testkit::FakeHost::clear_error();
   EXPECT_EQ(vt().restore_entry(restore.get(), &next.as_c()), SBX_ERR_INVALID_ARGUMENT);
   EXPECT_NE(sbx::testkit::FakeHost::last_error().find("'unfinished'"), std::string::npos);
-  EXPECT_EQ(restore.put(file_entry("after", 1), "z"), SBX_OK) << restore.last_error;
+  EXPECT_EQ(restore.put(regular_file_entry("after", 1), "z"), SBX_OK) << restore.last_error;
   EXPECT_EQ(restore.finish(), SBX_OK);
   EXPECT_FALSE(fs::exists(tmp / "unfinished"));
   EXPECT_EQ(read_file(tmp / "after"), "z");
@@ -141,7 +130,7 @@ TEST(AgentFilesRestoreErrors, MalformedEntryStructsAreRefused) {
   TempDir tmp("agent-files-restore-malformed");
   Agent agent;
   Restore restore(agent, tmp.path().string());
-  Entry good = file_entry("f", 0);
+  Entry good = regular_file_entry("f", 0);
   sbx_entry small = good.as_c();
   small.struct_size = sizeof(sbx_entry) - 8;
   EXPECT_EQ(vt().restore_entry(restore.get(), &small), SBX_ERR_INVALID_ARGUMENT);
@@ -152,7 +141,7 @@ TEST(AgentFilesRestoreErrors, MalformedEntryStructsAreRefused) {
   sbx_entry null_path = good.as_c();
   null_path.path = {nullptr, 5};
   EXPECT_EQ(vt().restore_entry(restore.get(), &null_path), SBX_ERR_INVALID_ARGUMENT);
-  Entry unknown = file_entry("u", 0);
+  Entry unknown = regular_file_entry("u", 0);
   unknown.type = 99;
   EXPECT_EQ(restore.put(unknown, ""), SBX_ERR_CORRUPT);
   EXPECT_EQ(restore.finish(), SBX_OK);
@@ -165,7 +154,7 @@ TEST(AgentFilesRestoreErrors, AbortLeavesNoIncompleteFile) {
   sbx_agent_restore* restore = nullptr;
   std::string options = nlohmann::json({{"target", tmp.path().string()}}).dump();
   ASSERT_EQ(vt().begin_restore(agent.get(), sbx::sdk::make_str(options), &restore), SBX_OK);
-  Entry open = file_entry("partial", 4);
+  Entry open = regular_file_entry("partial", 4);
   ASSERT_EQ(vt().restore_entry(restore, &open.as_c()), SBX_OK);
   ASSERT_EQ(vt().restore_data(restore, sbx::sdk::make_bytes("ab")), SBX_OK);
   vt().abort_restore(restore);
