@@ -37,13 +37,12 @@ namespace sbx::files {
 //    at each extent's offset and the size set at the end), and a dense file stays dense even when it holds
 //    runs of zeros (a swap file or a preallocated database file must not gain holes).
 //  - Files, directories, symlinks and special files are created from their parent directory: the restore
-//  thread gets
-//    a working directory of its own (unshare(CLONE_FS)), enters the parent through an openat chain from
-//    the target that follows no symlink, and hands libarchive the last component only, without its symlink
-//    check (which would cost four system calls a file): libarchive creates the name with O_EXCL, which
-//    never follows a symlink, and replaces a non-directory in the way. A parent swapped for a symlink
-//    during the restore is never followed: the file lands in the directory
-//    that was entered. A parent that is missing or is not a plain directory and hard links take libarchive's
+//    thread gets a working directory of its own (unshare(CLONE_FS)), enters the parent through an openat
+//    chain from the target that follows no symlink, and hands libarchive the last component only, without
+//    its symlink check (four system calls a file): libarchive creates the name with O_EXCL (mkdir for a
+//    directory), which never follows a symlink, and replaces a non-directory in the way. A parent swapped
+//    for a symlink during the restore is never followed: the entry lands in the directory that was
+//    entered. A parent that is missing or is not a plain directory, and hard links, take libarchive's
 //    full-path route. A directory created from its parent is made 0700 and gets its mode and times from
 //    finish, deepest first, each opened through the same chain without following a symlink (libarchive
 //    would apply them by the name it was given, relative to whatever the working directory is at close).
