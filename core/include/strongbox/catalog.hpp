@@ -85,18 +85,18 @@ struct Job {
   std::string message;
   nlohmann::json details;
   // Scheduling (jobs the server queues; jobs run directly from the CLI keep the defaults).
-  std::string definition;      // the definition that made it, "" for none
-  std::string target;          // device or pool name asked for, "" for the definition's/site's default
-  int64_t priority = 50;       // higher runs first
-  int64_t scheduled_ns = 0;    // the schedule firing it is for (0: not scheduled)
-  int64_t not_before_ns = 0;   // not dispatched before (retry back-off, staging delays)
-  int64_t deadline_ns = 0;     // must start by then (its backup window closes), else it is missed; 0: none
+  std::string definition;     // the definition that made it, "" for none
+  std::string target;         // device or pool name asked for, "" for the definition's/site's default
+  int64_t priority = 50;      // higher runs first
+  int64_t scheduled_ns = 0;   // the schedule firing it is for (0: not scheduled)
+  int64_t not_before_ns = 0;  // not dispatched before (retry back-off, staging delays)
+  int64_t deadline_ns = 0;    // must start by then (its backup window closes), else it is missed; 0: none
   int64_t attempt = 1;
   int64_t max_attempts = 1;
   std::optional<int64_t> retry_of;
-  int64_t pid = 0;             // process running it
+  int64_t pid = 0;  // process running it
   bool paused = false;
-  std::string control;         // cancel | pause | resume, asked for and not yet carried out
+  std::string control;  // cancel | pause | resume, asked for and not yet carried out
 };
 
 // What the server needs to queue a job.
@@ -144,27 +144,27 @@ struct BackupSet {
   int64_t started_ns = 0, completed_ns = 0, expired_ns = 0;
   uint64_t file_count = 0, bytes = 0, stored_bytes = 0, warnings = 0;
   bool legal_hold = false;
-  std::string agent = "files";         // the agent plugin that made the data
-  std::string definition;              // the definition it was taken for, "" for a manual backup
-  bool synthetic = false;              // assembled from earlier sets without reading the source
-  std::optional<int64_t> copy_of;      // a copy (staging/duplication) of this original set
-  int64_t retain_until_ns = 0;         // a copy's own fixed retention; 0: none set
+  std::string agent = "files";     // the agent plugin that made the data
+  std::string definition;          // the definition it was taken for, "" for a manual backup
+  bool synthetic = false;          // assembled from earlier sets without reading the source
+  std::optional<int64_t> copy_of;  // a copy (staging/duplication) of this original set
+  int64_t retain_until_ns = 0;     // a copy's own fixed retention; 0: none set
 };
 
 // A copy the stages hook planned for a set: made by a duplicate job once due, kept as its own set.
 struct PlannedCopy {
   int64_t id = 0;
-  int64_t set_id = 0;            // the original set
-  std::string stage;             // the stage's name in the copy graph
-  std::string after_stage;       // copy from that stage's copy instead of the original ("" = original)
-  std::string target;            // device or pool
+  int64_t set_id = 0;       // the original set
+  std::string stage;        // the stage's name in the copy graph
+  std::string after_stage;  // copy from that stage's copy instead of the original ("" = original)
+  std::string target;       // device or pool
   int64_t not_before_ns = 0;
-  std::string window;            // daily window the copy must start in ("" = any time)
-  nlohmann::json retention;      // {"days": N} | {"until_copied": true} ...
-  std::string state;             // pending queued done failed
+  std::string window;        // daily window the copy must start in ("" = any time)
+  nlohmann::json retention;  // {"days": N} | {"until_copied": true} ...
+  std::string state;         // pending queued done failed
   std::optional<int64_t> job_id;
   std::optional<int64_t> copy_set_id;
-  std::string revision;          // policy revision that planned it
+  std::string revision;  // policy revision that planned it
   std::string message;
   int64_t created_ns = 0;
 };
@@ -197,8 +197,8 @@ struct Alert {
   std::string message;
   bool acknowledged = false;
   bool cleared = false;
-  std::string subject;        // what it is about ("device:disk1:full"); one active alert per subject
-  int64_t delivered_ns = 0;   // handed to the configured command/webhook; 0: not yet
+  std::string subject;       // what it is about ("device:disk1:full"); one active alert per subject
+  int64_t delivered_ns = 0;  // handed to the configured command/webhook; 0: not yet
   std::string delivery_error;
 };
 
@@ -272,7 +272,8 @@ class Catalog {
   std::vector<Pool> list_pools();  // by name
 
   // definitions (name as for devices; spec any JSON object)
-  // Inserts or replaces; returns true when something changed (a spec equal to the stored one changes nothing).
+  // Inserts or replaces; returns true when something changed (a spec equal to the stored one changes
+  // nothing).
   bool put_definition(const std::string& name, const nlohmann::json& spec);
   void remove_definition(const std::string& name);
   std::optional<Definition> find_definition(const std::string& name);
@@ -294,7 +295,7 @@ class Catalog {
   std::vector<Job> list_jobs(size_t limit);                  // newest first; limit 0 means all
   std::vector<Job> jobs_in_state(const std::string& state);  // oldest first
   std::optional<Job> find_job(int64_t id);
-  std::vector<JobLogLine> job_log(int64_t job_id);  // in the order appended
+  std::vector<JobLogLine> job_log(int64_t job_id);     // in the order appended
   std::vector<Job> query_jobs(const JobQuery& query);  // newest first unless query.oldest_first
 
   // the queue
@@ -313,7 +314,8 @@ class Catalog {
 
   // scheduler marks: firings of (definition, schedule) up to handled_until were handled
   std::optional<int64_t> schedule_mark(const std::string& definition, const std::string& schedule);
-  void set_schedule_mark(const std::string& definition, const std::string& schedule, int64_t handled_until_ns);
+  void set_schedule_mark(const std::string& definition, const std::string& schedule,
+                         int64_t handled_until_ns);
   void remove_schedule_marks(const std::string& definition);
 
   // backup sets
@@ -342,7 +344,7 @@ class Catalog {
   // set provenance and copies
   void set_retain_until(int64_t set_id, int64_t retain_until_ns);
   std::vector<BackupSet> copies_of_set(int64_t original_set_id);  // all states, oldest first
-  int64_t plan_copy(const PlannedCopy& copy);  // state pending; (set_id, stage) unique
+  int64_t plan_copy(const PlannedCopy& copy);                     // state pending; (set_id, stage) unique
   std::vector<PlannedCopy> planned_copies(std::optional<int64_t> set_id);  // oldest first
   std::vector<PlannedCopy> copies_in_state(const std::string& state);      // oldest first
   void update_copy(int64_t copy_id, const std::string& state, std::optional<int64_t> job_id,
@@ -353,8 +355,8 @@ class Catalog {
                      const std::function<void(const FileVersion&)>& fn);  // ordered by path bytes
   // The tree as a chain of sets shows it: for every path, the version from the LAST set in `chain` (given
   // oldest first) that mentions it, ordered by path bytes; deletion markers included (the caller decides).
-  // One query. Refuses unknown and expired sets in the chain.
-  void for_each_latest(const std::vector<int64_t>& chain, const std::function<void(const FileVersion&)>& fn);
+  // Each set is read once in path order, without a sort. Refuses unknown and expired sets in the chain.
+  void for_each_latest(const std::vector<int64_t>& chain, const std::function<void(FileVersion&&)>& fn);
   // Every version of one path in non-expired sets, oldest set first.
   std::vector<FileVersion> path_history(const std::string& path);
 
@@ -362,7 +364,7 @@ class Catalog {
   // returned instead of raising a second one.
   int64_t raise_alert(const std::string& severity, const std::string& source, const std::string& message,
                       const std::string& subject = "");
-  std::vector<Alert> undelivered_alerts();  // oldest first
+  std::vector<Alert> undelivered_alerts();                          // oldest first
   void mark_alert_delivered(int64_t id, const std::string& error);  // error "" when it went through
   // Clears the active alert on a subject (the condition went away); no-op when there is none.
   void clear_alert_subject(const std::string& subject);

@@ -1012,19 +1012,47 @@ void Catalog::for_each_file(int64_t set_id, const std::function<void(const FileV
 }
 
 void Catalog::for_each_latest(const std::vector<int64_t>& chain,
-                              const std::function<void(const FileVersion&)>& fn) {
+                              const std::function<void(FileVersion&&)>& fn) {
   Database::Operation operation(*db_, "reading the tree of sets " + ids_text(chain));
-  if (chain.empty()) return;
   for (int64_t set_id : chain) require_readable_set(*db_, set_id);
-  // The chain enters as a JSON array: json_each numbers its elements (key = position), so max(key) picks the
-  // last set mentioning a path. With a single max() SQLite takes the bare columns from that same row. CROSS
-  // JOIN keeps the chain as the outer loop, so only the chain's sets are read (through the (set_id, path)
-  // primary key), never the rest of file_versions.
-  auto statement = db_->prepare("SELECT " + file_columns("fv.") +
-                                ", max(chain.key) FROM json_each(?) AS chain CROSS JOIN file_versions AS fv "
-                                "ON fv.set_id = chain.value GROUP BY fv.path ORDER BY fv.path");
-  statement->bind_text(1, chain_json(chain));
-  while (statement->step()) fn(read_file(*statement));
+  // One cursor a set, each in primary-key order, i.e. by path bytes, merged here: SQLite would otherwise sort
+  // every row of the chain (all columns, blobs too) in a temporary b-tree before the first one comes out,
+  // which was most of the time a restore or a no-change backup spent before touching a file.
+  struct Cursor {
+    StatementLease statement;
+    FileVersion head;
+    bool live;
+  };
+  const std::string query =
+      "SELECT " + file_columns("") + " FROM file_versions WHERE set_id = ? ORDER BY path";
+  std::vector<Cursor> cursors;
+  cursors.reserve(chain.size());
+  for (int64_t set_id : chain) {
+    Cursor cursor{db_->prepare(query), {}, false};
+    cursor.statement->bind_int(1, set_id);
+    cursor.live = cursor.statement->step();
+    if (cursor.live) cursor.head = read_file(*cursor.statement);
+    cursors.push_back(std::move(cursor));
+  }
+  auto advance = [](Cursor& cursor) {
+    cursor.live = cursor.statement->step();
+    if (cursor.live) cursor.head = read_file(*cursor.statement);
+  };
+  for (;;) {
+    // The smallest path among the heads; of the sets that hold it, the last in the chain wins.
+    Cursor* winner = nullptr;
+    for (Cursor& cursor : cursors) {
+      if (!cursor.live) continue;
+      if (!winner || cursor.head.path <= winner->head.path) winner = &cursor;
+    }
+    if (!winner) return;
+    const std::string& path = winner->head.path;  // the other cursors move on; the winner's head stays
+    for (Cursor& cursor : cursors)
+      if (cursor.live && &cursor != winner && cursor.head.path == path) advance(cursor);
+    FileVersion latest = std::move(winner->head);
+    advance(*winner);
+    fn(std::move(latest));
+  }
 }
 
 std::vector<FileVersion> Catalog::path_history(const std::string& path) {

@@ -48,7 +48,7 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
   sink.check = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
     auto& s = *static_cast<BackupSinkState*>(ctx);
     if (!s.prior) return SBX_OK;
-    auto it = s.prior->find(std::string(sdk::view(e->path)));
+    auto it = s.prior->find(sdk::view(e->path));
     if (it == s.prior->end()) return SBX_OK;
     it->second.seen = true;
     it->second.skipped = unchanged(it->second, *e);

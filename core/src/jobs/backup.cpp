@@ -95,7 +95,7 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
   if (base) {
     std::vector<int64_t> chain_ids;
     for (const auto& s : chain_of(*base)) chain_ids.push_back(s.id);
-    catalog_->for_each_latest(chain_ids, [&](const catalog::FileVersion& v) {
+    catalog_->for_each_latest(chain_ids, [&](catalog::FileVersion&& v) {
       if (v.deleted) return;
       detail::PriorRecord r;
       r.type = uint32_t(v.type);
@@ -106,8 +106,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
       r.mode = v.mode;
       r.uid = v.uid;
       r.gid = v.gid;
-      r.link_target = v.link_target;
-      prior.emplace(v.path, std::move(r));
+      r.link_target = std::move(v.link_target);
+      prior.emplace(std::move(v.path), std::move(r));
     });
     result.base_set_id = base->copy_of.value_or(base->id);  // bases name the original set
   }

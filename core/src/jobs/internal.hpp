@@ -24,7 +24,12 @@ struct PriorRecord {
   bool seen = false;     // the path still exists
   bool skipped = false;  // and is unchanged, so no data was read
 };
-using PriorState = std::unordered_map<std::string, PriorRecord>;
+// Looked up by the agent's path views, without a string made for each entry the walk checks.
+struct PathHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view path) const noexcept { return std::hash<std::string_view>{}(path); }
+};
+using PriorState = std::unordered_map<std::string, PriorRecord, PathHash, std::equal_to<>>;
 
 // Runs the agent's backup on one end of a transport connection, framing what it produces.
 // prior == nullptr means a full backup: everything is sent and no deletions are computed.

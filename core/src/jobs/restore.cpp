@@ -116,8 +116,8 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
       ids.push_back(s.id);
       if (sets.emplace(s.id, s).second) set_order.push_back(s.id);
     }
-    catalog_->for_each_latest(ids, [&](const catalog::FileVersion& v) {
-      if (!v.deleted && wanted(v.path, prefixes)) versions.push_back(v);
+    catalog_->for_each_latest(ids, [&](catalog::FileVersion&& v) {
+      if (!v.deleted && wanted(v.path, prefixes)) versions.push_back(std::move(v));
     });
   }
   if (versions.empty() && !prefixes.empty())

@@ -101,8 +101,8 @@ SynthesizeResult Site::synthesize(const SynthesizeRequest& request, const Progre
     // The latest version of every path along the chain; a full holds no deletion markers.
     std::vector<catalog::FileVersion> versions;
     std::vector<int64_t> chain_ids = result.from_sets;
-    catalog_->for_each_latest(chain_ids, [&](const catalog::FileVersion& v) {
-      if (!v.deleted) versions.push_back(v);
+    catalog_->for_each_latest(chain_ids, [&](catalog::FileVersion&& v) {
+      if (!v.deleted) versions.push_back(std::move(v));
     });
     std::map<int64_t, std::vector<const catalog::FileVersion*>> by_set, links_by_set;
     for (const auto& v : versions)
