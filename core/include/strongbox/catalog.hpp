@@ -189,6 +189,14 @@ struct FileVersion {
   bool operator==(const FileVersion&) const = default;
 };
 
+// Which fields of a FileVersion a read fills in.
+enum class FileFields {
+  kAll,
+  // What a backup compares with lstat to skip unchanged files: set_id, path, type, deleted, size, mode, uid,
+  // gid, mtime_ns, ctime_ns, inode and link_target; the rest stay empty.
+  kChangeCheck,
+};
+
 struct Alert {
   int64_t id = 0;
   int64_t time_ns = 0;
@@ -356,7 +364,8 @@ class Catalog {
   // The tree as a chain of sets shows it: for every path, the version from the LAST set in `chain` (given
   // oldest first) that mentions it, ordered by path bytes; deletion markers included (the caller decides).
   // Each set is read once in path order, without a sort. Refuses unknown and expired sets in the chain.
-  void for_each_latest(const std::vector<int64_t>& chain, const std::function<void(FileVersion&&)>& fn);
+  void for_each_latest(const std::vector<int64_t>& chain, const std::function<void(FileVersion&&)>& fn,
+                       FileFields fields = FileFields::kAll);
   // Every version of one path in non-expired sets, oldest set first.
   std::vector<FileVersion> path_history(const std::string& path);
 

@@ -284,6 +284,33 @@ FileVersion read_file(const detail::Statement& row) {
   return file;
 }
 
+constexpr std::array<const char*, 12> kChangeCheckColumnNames = {
+    "set_id", "path", "type",     "deleted",  "size",  "mode",
+    "uid",    "gid",  "mtime_ns", "ctime_ns", "inode", "link_target"};
+
+std::string change_check_columns() {
+  std::string columns;
+  for (const char* name : kChangeCheckColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
+  return columns;
+}
+
+FileVersion read_change_check(const detail::Statement& row) {
+  FileVersion file;
+  file.set_id = row.int64(0);
+  file.path = row.blob(1);
+  file.type = static_cast<int>(row.int64(2));
+  file.deleted = row.int64(3) != 0;
+  file.size = static_cast<uint64_t>(row.int64(4));
+  file.mode = static_cast<uint32_t>(row.int64(5));
+  file.uid = static_cast<uint32_t>(row.int64(6));
+  file.gid = static_cast<uint32_t>(row.int64(7));
+  file.mtime_ns = row.int64(8);
+  file.ctime_ns = row.int64(9);
+  file.inode = static_cast<uint64_t>(row.int64(10));
+  file.link_target = row.blob(11);
+  return file;
+}
+
 Alert read_alert(const detail::Statement& row) {
   return Alert{row.int64(0),      row.int64(1),      row.text(2), row.text(3),  row.text(4),
                row.int64(5) != 0, row.int64(6) != 0, row.text(7), row.int64(8), row.text(9)};
@@ -1011,8 +1038,8 @@ void Catalog::for_each_file(int64_t set_id, const std::function<void(const FileV
   while (statement->step()) fn(read_file(*statement));
 }
 
-void Catalog::for_each_latest(const std::vector<int64_t>& chain,
-                              const std::function<void(FileVersion&&)>& fn) {
+void Catalog::for_each_latest(const std::vector<int64_t>& chain, const std::function<void(FileVersion&&)>& fn,
+                              FileFields fields) {
   Database::Operation operation(*db_, "reading the tree of sets " + ids_text(chain));
   for (int64_t set_id : chain) require_readable_set(*db_, set_id);
   // One cursor a set, each in primary-key order, i.e. by path bytes, merged here: SQLite would otherwise sort
@@ -1023,20 +1050,22 @@ void Catalog::for_each_latest(const std::vector<int64_t>& chain,
     FileVersion head;
     bool live;
   };
-  const std::string query =
-      "SELECT " + file_columns("") + " FROM file_versions WHERE set_id = ? ORDER BY path";
+  const bool all = fields == FileFields::kAll;
+  const std::string query = "SELECT " + (all ? file_columns("") : change_check_columns()) +
+                            " FROM file_versions WHERE set_id = ? ORDER BY path";
+  auto read = all ? read_file : read_change_check;
   std::vector<Cursor> cursors;
   cursors.reserve(chain.size());
   for (int64_t set_id : chain) {
     Cursor cursor{db_->prepare(query), {}, false};
     cursor.statement->bind_int(1, set_id);
     cursor.live = cursor.statement->step();
-    if (cursor.live) cursor.head = read_file(*cursor.statement);
+    if (cursor.live) cursor.head = read(*cursor.statement);
     cursors.push_back(std::move(cursor));
   }
-  auto advance = [](Cursor& cursor) {
+  auto advance = [&](Cursor& cursor) {
     cursor.live = cursor.statement->step();
-    if (cursor.live) cursor.head = read_file(*cursor.statement);
+    if (cursor.live) cursor.head = read(*cursor.statement);
   };
   for (;;) {
     // The smallest path among the heads; of the sets that hold it, the last in the chain wins.

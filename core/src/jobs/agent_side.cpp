@@ -29,12 +29,12 @@ struct BackupSinkState {
   }
 };
 
-bool unchanged(const PriorRecord& before, const sbx_entry& now) {
+bool unchanged(const PriorState::Record& before, std::string_view link_target, const sbx_entry& now) {
   if (before.type != now.type || before.mode != (now.mode & 07777) || before.uid != now.uid ||
       before.gid != now.gid)
     return false;
   // A hard link entry is a name for an earlier path of this run: it changes when that path does.
-  if (now.type == SBX_ENTRY_HARDLINK) return before.link_target == sdk::view(now.link_target);
+  if (now.type == SBX_ENTRY_HARDLINK) return link_target == sdk::view(now.link_target);
   // Symlinks are immutable on Linux: a new target means a new inode and ctime, which the rule below sees.
   if (now.type == SBX_ENTRY_SYMLINK)
     return before.mtime_ns == now.mtime_ns && before.ctime_ns == now.ctime_ns && before.inode == now.inode;
@@ -48,11 +48,11 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
   sink.check = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
     auto& s = *static_cast<BackupSinkState*>(ctx);
     if (!s.prior) return SBX_OK;
-    auto it = s.prior->find(sdk::view(e->path));
-    if (it == s.prior->end()) return SBX_OK;
-    it->second.seen = true;
-    it->second.skipped = unchanged(it->second, *e);
-    return it->second.skipped ? SBX_SKIP : SBX_OK;
+    PriorState::Record* before = s.prior->find(sdk::view(e->path));
+    if (!before) return SBX_OK;
+    before->seen = true;
+    before->skipped = unchanged(*before, s.prior->link_target(*before), *e);
+    return before->skipped ? SBX_SKIP : SBX_OK;
   };
   sink.on_entry = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
     auto& s = *static_cast<BackupSinkState*>(ctx);
@@ -80,8 +80,8 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
     // chain has below it, or the next point-in-time restore would leave those files out.
     if (s.prior) {
       std::string prefix = std::string(sdk::view(path)) + "/";
-      for (auto& [known, record] : *s.prior)
-        if (known.compare(0, prefix.size(), prefix) == 0) record.seen = true;
+      for (auto& record : s.prior->records())
+        if (s.prior->path(record).starts_with(prefix)) record.seen = true;
     }
     s.guarded([&] {
       s.writer.write(net::FrameType::warning, warning_payload(sdk::view(path), sdk::view(message)));
@@ -116,8 +116,8 @@ void run_agent_backup(plugins::Agent& agent, plugins::Connection& connection, co
   try {
     agent.backup(job.dump(), *make_backup_sink(state, sink));
     if (prior) {
-      for (const auto& [path, record] : *prior)
-        if (!record.seen) state.writer.write(net::FrameType::deleted, path);
+      for (const auto& record : prior->records())
+        if (!record.seen) state.writer.write(net::FrameType::deleted, prior->path(record));
     }
     net::send_json(state.writer, net::FrameType::done, {{"ok", true}});
     state.writer.finish();

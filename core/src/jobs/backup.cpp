@@ -95,20 +95,22 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
   if (base) {
     std::vector<int64_t> chain_ids;
     for (const auto& s : chain_of(*base)) chain_ids.push_back(s.id);
-    catalog_->for_each_latest(chain_ids, [&](catalog::FileVersion&& v) {
-      if (v.deleted) return;
-      detail::PriorRecord r;
-      r.type = uint32_t(v.type);
-      r.size = v.size;
-      r.mtime_ns = v.mtime_ns;
-      r.ctime_ns = v.ctime_ns;
-      r.inode = v.inode;
-      r.mode = v.mode;
-      r.uid = v.uid;
-      r.gid = v.gid;
-      r.link_target = std::move(v.link_target);
-      prior.emplace(std::move(v.path), std::move(r));
-    });
+    catalog_->for_each_latest(
+        chain_ids,
+        [&](catalog::FileVersion&& v) {
+          if (v.deleted) return;
+          detail::PriorState::Record r;
+          r.type = uint32_t(v.type);
+          r.size = v.size;
+          r.mtime_ns = v.mtime_ns;
+          r.ctime_ns = v.ctime_ns;
+          r.inode = v.inode;
+          r.mode = v.mode;
+          r.uid = v.uid;
+          r.gid = v.gid;
+          prior.add(v.path, v.link_target, r);
+        },
+        catalog::FileFields::kChangeCheck);
     result.base_set_id = base->copy_of.value_or(base->id);  // bases name the original set
   }
 
@@ -207,8 +209,8 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
           gone.set_id = result.set_id;
           gone.path = frame.payload;
           gone.deleted = true;
-          auto it = prior.find(frame.payload);
-          gone.type = it == prior.end() ? 0 : int(it->second.type);
+          const detail::PriorState::Record* before = prior.find(frame.payload);
+          gone.type = before ? int(before->type) : 0;
           batch.push_back(std::move(gone));
           ++result.entries_deleted;
           if (batch.size() >= kCatalogBatch) flush_batch();
@@ -235,7 +237,7 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     flush_batch();
     sbx_set_stats stats = writer->commit();
     result.stored_bytes = stats.stored_bytes;
-    for (const auto& [path, record] : prior) result.entries_unchanged += record.skipped ? 1 : 0;
+    for (const auto& record : prior.records()) result.entries_unchanged += record.skipped ? 1 : 0;
     catalog_->complete_set(result.set_id, result.entries_stored, result.bytes_read, result.stored_bytes,
                            result.warnings.size());
   } catch (const std::exception& e) {

@@ -12,24 +12,46 @@
 
 namespace sbx::service::detail {
 
-// What the base chain says about a path; the agent side compares it with lstat data to skip unchanged files.
-struct PriorRecord {
-  uint32_t type = 0;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;
-  uint64_t inode = 0;
-  uint32_t mode = 0, uid = 0, gid = 0;
-  std::string link_target;
-  bool seen = false;     // the path still exists
-  bool skipped = false;  // and is unchanged, so no data was read
+// What the base chain says about every path, for the agent side's change check. Paths and link targets live
+// in one arena and the records in one vector indexed by an open-addressing table: a chain of 100k paths costs
+// a few allocations, not a node and a string each.
+class PriorState {
+ public:
+  struct Record {
+    uint32_t type = 0;
+    uint32_t mode = 0, uid = 0, gid = 0;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+    uint64_t inode = 0;
+    bool seen = false;     // the path still exists
+    bool skipped = false;  // and is unchanged, so no data was read
+
+   private:
+    friend class PriorState;
+    size_t path_at = 0, link_at = 0;
+    uint32_t path_length = 0, link_length = 0;
+  };
+
+  // Paths come once each (the catalog's latest version of each).
+  void add(std::string_view path, std::string_view link_target, const Record& record);
+  Record* find(std::string_view path);
+  std::string_view path(const Record& record) const {
+    return {arena_.data() + record.path_at, record.path_length};
+  }
+  std::string_view link_target(const Record& record) const {
+    return {arena_.data() + record.link_at, record.link_length};
+  }
+  std::vector<Record>& records() { return records_; }
+  const std::vector<Record>& records() const { return records_; }
+
+ private:
+  void rehash(size_t slots);
+
+  std::string arena_;
+  std::vector<Record> records_;
+  std::vector<uint32_t> slots_;  // record index + 1; 0 is empty
 };
-// Looked up by the agent's path views, without a string made for each entry the walk checks.
-struct PathHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view path) const noexcept { return std::hash<std::string_view>{}(path); }
-};
-using PriorState = std::unordered_map<std::string, PriorRecord, PathHash, std::equal_to<>>;
 
 // Runs the agent's backup on one end of a transport connection, framing what it produces.
 // prior == nullptr means a full backup: everything is sent and no deletions are computed.

@@ -15,8 +15,8 @@ namespace sbx::files {
 //    but not /home/ann/x/.cache; use ".cache" to drop it at every depth).
 // A trailing '/' limits a pattern to directories ("build/"). Leading dots are not special: "*" matches
 // ".hidden". An excluded directory is not descended. Includes select files, symlinks and special files (not
-// directories: every directory is descended so includes at any depth are found); with includes given, an entry
-// is backed up only when an include matches it and no exclude does. Source roots themselves are never
+// directories: every directory is descended so includes at any depth are found); with includes given, an
+// entry is backed up only when an include matches it and no exclude does. Source roots themselves are never
 // excluded: the admin named them.
 class PathPatterns {
  public:

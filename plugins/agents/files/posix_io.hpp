@@ -43,6 +43,11 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Both stats describe one file: same device, inode and file type.
+inline bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && (a.st_mode & S_IFMT) == (b.st_mode & S_IFMT);
+}
+
 // strerror text for an errno value, thread-safe.
 std::string errno_text(int error);
 

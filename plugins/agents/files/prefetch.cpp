@@ -7,7 +7,7 @@
 
 namespace sbx::files {
 
-Prefetcher::Prefetcher(bool read_data, unsigned threads) : read_data_(read_data) {
+Prefetcher::Prefetcher(unsigned threads) {
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -20,17 +20,21 @@ Prefetcher::~Prefetcher() {
   for (auto& t : threads_) t.join();
 }
 
-void Prefetcher::listed(int dir_fd, const std::vector<std::string>& names) {
-  if (names.empty() || threads_.empty()) return;
-  // A copy of the descriptor: the walk closes its own when it leaves the directory, and a reused number
-  // must never point the threads at another directory.
-  auto dir = std::make_shared<UniqueFd>(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
-  if (!*dir) return;
+void Prefetcher::listed(const std::shared_ptr<const UniqueFd>& dir, const std::vector<ScannedName>& names) {
+  if (threads_.empty()) return;
+  bool queued = false;
   {
+    // The descriptor is shared, not copied: it stays open while an item needs it, so its number can never
+    // name another directory.
     std::lock_guard lock(mutex_);
-    for (const auto& name : names) queue_.push_back({dir, name, next_seq_++});
+    for (const ScannedName& entry : names) {
+      const uint64_t seq = next_seq_++;
+      if (entry.stat_error != 0 || !S_ISREG(entry.st.st_mode) || entry.st.st_size <= 0) continue;
+      queue_.push_back({dir, entry.name, std::min<uint64_t>(uint64_t(entry.st.st_size), kBytesPerFile), seq});
+      queued = true;
+    }
   }
-  wake_.notify_all();
+  if (queued) wake_.notify_all();
 }
 
 void Prefetcher::visited() {
@@ -64,17 +68,13 @@ void Prefetcher::work() {
 }
 
 void Prefetcher::warm(const Item& item) {
-  struct stat st;
-  if (::fstatat(item.dir->get(), item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-  if (!read_data_ || !S_ISREG(st.st_mode) || st.st_size == 0) return;
   UniqueFd fd(open_at(item.dir->get(), item.name.c_str(),
                       O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) return;
-  const uint64_t bytes = std::min<uint64_t>(uint64_t(st.st_size), kBytesPerFile);
-  ::posix_fadvise(fd.get(), 0, off_t(bytes), POSIX_FADV_WILLNEED);
+  ::posix_fadvise(fd.get(), 0, off_t(item.bytes), POSIX_FADV_WILLNEED);
   std::lock_guard lock(mutex_);
-  issued_.push_back({item.seq, bytes});
-  issued_bytes_ += bytes;
+  issued_.push_back({item.seq, item.bytes});
+  issued_bytes_ += item.bytes;
 }
 
 }  // namespace sbx::files

@@ -1,7 +1,7 @@
-// Read-ahead for the walk: a file read from a cold cache waits for the disk, one file at a time. Two threads
-// run a little ahead of the walk, stat the names of each directory it lists and, when the run reads file
-// data, ask the kernel to start reading those files (POSIX_FADV_WILLNEED), so the disk has several requests
-// in flight. Hints only: the walk opens, checks and reads every file itself.
+// Read-ahead of file data for a full backup: a file read from a cold cache waits for the disk, one file at a
+// time. Two threads run a little ahead of the walk and ask the kernel to start reading the regular files of
+// each directory it enters (POSIX_FADV_WILLNEED), so the disk has several requests in flight. Hints only:
+// the walk opens, checks and reads every file itself.
 #pragma once
 
 #include <condition_variable>
@@ -14,26 +14,27 @@
 #include <vector>
 
 #include "posix_io.hpp"
+#include "scanner.hpp"
 
 namespace sbx::files {
 
 class Prefetcher {
  public:
-  // `read_data`: also start reading regular files (a full backup reads them all; an incremental may not).
-  explicit Prefetcher(bool read_data, unsigned threads = 2);
+  explicit Prefetcher(unsigned threads = 2);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
 
-  // The walk listed a directory: its names, in the order the walk will visit them.
-  void listed(int dir_fd, const std::vector<std::string>& names);
+  // The walk entered a directory: its names with their lstat, in the order the walk will visit them.
+  void listed(const std::shared_ptr<const UniqueFd>& dir, const std::vector<ScannedName>& names);
   // The walk visited one more name.
   void visited();
 
  private:
   struct Item {
-    std::shared_ptr<UniqueFd> dir;
+    std::shared_ptr<const UniqueFd> dir;
     std::string name;
+    uint64_t bytes;  // asked for: the start of the file
     uint64_t seq;
   };
   void work();
@@ -44,7 +45,6 @@ class Prefetcher {
   static constexpr uint64_t kBytesAhead = uint64_t{64} << 20;
   static constexpr uint64_t kBytesPerFile = uint64_t{8} << 20;
 
-  const bool read_data_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;

@@ -17,13 +17,11 @@ using sbx::sdk::Error;
 namespace {
 
 constexpr size_t kDataBlock = size_t{1} << 20;
+// Directory read-ahead threads: they wait for the disk, not for a core, so more than there are cores.
+constexpr unsigned kScanThreads = 8;
 
 sbx_bytes bytes_of(std::string_view s) {
   return sbx::sdk::make_bytes(s);
-}
-
-bool same_file(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && (a.st_mode & S_IFMT) == (b.st_mode & S_IFMT);
 }
 
 // The canonical form of an absolute source path: its parent resolved with realpath, its last component
@@ -82,7 +80,6 @@ BackupRun::BackupRun(const BackupJob& job, const sbx_backup_sink& sink)
 
 void BackupRun::run() {
   buffer_.resize(kDataBlock);
-  prefetch_ = std::make_unique<Prefetcher>(job_.level == BackupLevel::kFull);
   std::vector<std::string> roots;
   for (const std::string& source : job_.sources) {
     std::string canonical;
@@ -97,25 +94,40 @@ void BackupRun::run() {
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   source_roots_.insert(roots.begin(), roots.end());
+  // A full backup reads every file, so their data is worth asking for early; an incremental reads few.
+  if (job_.level == BackupLevel::kFull) prefetch_ = std::make_unique<Prefetcher>();
+  scanner_ = std::make_unique<TreeScanner>(
+      [this](const std::string& path, const std::string& name, const struct stat& st, dev_t walk_device) {
+        return descends(path, name, st, walk_device);
+      },
+      kScanThreads);
   for (const std::string& root : roots) back_up_source(root);
+}
+
+bool BackupRun::descends(const std::string& path, const std::string& name, const struct stat& st,
+                         dev_t walk_device) const {
+  if (source_roots_.size() > 1 && source_roots_.count(path)) return false;
+  if (excludes_.matches(path, name, true)) return false;
+  return !(job_.one_file_system && st.st_dev != walk_device);
 }
 
 void BackupRun::back_up_source(const std::string& source) {
   if (source == "/") {
     path_ = "/";
-    UniqueFd fd(open_at(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME));
     struct stat st;
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
+    if (::lstat("/", &st) != 0) {
       int error = errno;
       warn("cannot open source: " + errno_text(error));
       return;
     }
-    Frame root;
-    root.fd = std::move(fd);
-    root.device = st.st_dev;
-    root.path_length = 0;
-    if (!list_directory(root.fd.get(), root.names)) return;
-    walk(std::move(root));
+    std::shared_ptr<Listing> listing = scanner_->start(nullptr, "/", st, "/");
+    if (!listing->dir) {
+      warn("cannot open source: " + errno_text(listing->open_error));
+      return;
+    }
+    if (!usable(*listing)) return;
+    if (prefetch_) prefetch_->listed(listing->dir, listing->names);
+    walk(Frame{std::move(listing), 0, 0, st.st_dev});
     return;
   }
   size_t slash = source.rfind('/');
@@ -123,13 +135,21 @@ void BackupRun::back_up_source(const std::string& source) {
   std::string name = source.substr(slash + 1);
   path_ = source;
   // O_PATH: the parent only needs search permission, as with a path lookup (a source in a 0711 home).
-  UniqueFd parent_fd(open_at(AT_FDCWD, parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!parent_fd) {
+  auto parent_dir =
+      std::make_shared<const UniqueFd>(open_at(AT_FDCWD, parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!*parent_dir) {
     int error = errno;
     warn(error == ENOENT ? "source does not exist" : "cannot open the source's parent: " + errno_text(error));
     return;
   }
-  std::optional<Frame> root = visit(parent_fd.get(), name, 0, true);
+  struct stat st;
+  if (::fstatat(parent_dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    int error = errno;
+    warn(error == ENOENT ? "source does not exist" : "cannot stat: " + errno_text(error));
+    return;
+  }
+  std::optional<Frame> root = visit(parent_dir->get(), name, st, st.st_dev, true,
+                                    [&](bool) { return scanner_->start(parent_dir, name, st, path_); });
   if (root) walk(std::move(*root));
 }
 
@@ -138,35 +158,36 @@ void BackupRun::walk(Frame root) {
   stack.push_back(std::move(root));
   while (!stack.empty()) {
     Frame& top = stack.back();
-    if (top.next == top.names.size()) {
+    if (top.next == top.listing->names.size()) {
+      scanner_->leave(*top.listing);
       stack.pop_back();
       continue;
     }
-    const std::string& name = top.names[top.next++];
+    const size_t index = top.next++;
+    const ScannedName& entry = top.listing->names[index];
     path_.resize(top.path_length);
     path_ += '/';
-    path_ += name;
-    prefetch_->visited();
-    std::optional<Frame> child = visit(top.fd.get(), name, top.device, false);
+    path_ += entry.name;
+    if (prefetch_) prefetch_->visited();
+    std::optional<Frame> child;
+    if (entry.stat_error != 0) {
+      warn(entry.stat_error == ENOENT ? "vanished before it could be backed up"
+                                      : "cannot stat: " + errno_text(entry.stat_error));
+    } else {
+      const std::shared_ptr<Listing>& listing = top.listing;
+      child = visit(listing->fd(), entry.name, entry.st, top.device, false,
+                    [&](bool list) { return scanner_->enter(listing, index, list); });
+    }
     // push_back may move `top`; nothing of it is used after this point.
     if (child) stack.push_back(std::move(*child));
   }
 }
 
-std::optional<BackupRun::Frame> BackupRun::visit(int parent_fd, const std::string& name, dev_t walk_device,
-                                                 bool is_root) {
+std::optional<BackupRun::Frame> BackupRun::visit(int parent_fd, const std::string& name,
+                                                 const struct stat& st, dev_t walk_device, bool is_root,
+                                                 const OpenDirectory& open_directory) {
   // A source inside another source is walked on its own.
   if (!is_root && source_roots_.size() > 1 && source_roots_.count(path_)) return std::nullopt;
-  struct stat st;
-  if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    int error = errno;
-    if (error == ENOENT)
-      warn(is_root ? "source does not exist" : "vanished before it could be backed up");
-    else
-      warn("cannot stat: " + errno_text(error));
-    return std::nullopt;
-  }
-  if (is_root) walk_device = st.st_dev;
   switch (st.st_mode & S_IFMT) {
     case S_IFSOCK:
       // A socket is recreated by its server; tar cannot hold one either.
@@ -174,7 +195,7 @@ std::optional<BackupRun::Frame> BackupRun::visit(int parent_fd, const std::strin
       return std::nullopt;
     case S_IFDIR:
       if (!is_root && excludes_.matches(path_, name, true)) return std::nullopt;
-      return visit_directory(parent_fd, name, st, walk_device);
+      return visit_directory(parent_fd, name, st, walk_device, open_directory);
     default:
       break;
   }
@@ -204,43 +225,48 @@ std::optional<BackupRun::Frame> BackupRun::visit(int parent_fd, const std::strin
 }
 
 std::optional<BackupRun::Frame> BackupRun::visit_directory(int parent_fd, const std::string& name,
-                                                           const struct stat& st, dev_t walk_device) {
-  UniqueFd fd(open_at(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME));
-  int open_error = fd ? 0 : errno;
-  if (fd) {
-    struct stat now;
-    if (::fstat(fd.get(), &now) != 0 || !same_file(st, now)) {
-      warn("was replaced during the backup; skipped");
-      return std::nullopt;
-    }
-  } else if (open_error == ELOOP || open_error == ENOTDIR) {
+                                                           const struct stat& st, dev_t walk_device,
+                                                           const OpenDirectory& open_directory) {
+  const bool descend = !(job_.one_file_system && st.st_dev != walk_device);
+  std::shared_ptr<Listing> listing = open_directory(descend);
+  const int open_error = listing->open_error;
+  if (listing->replaced || open_error == ELOOP || open_error == ENOTDIR) {
     warn("was replaced during the backup; skipped");
     return std::nullopt;
-  } else if (open_error == ENOENT) {
+  }
+  if (open_error == ENOENT) {
     warn("vanished before it could be read");
     return std::nullopt;
   }
 
   Entry entry = entry_for(st, SBX_ENTRY_DIRECTORY);
   if (check(entry) != SBX_SKIP) {
-    read_xattrs_into(entry, fd.get(), parent_fd, name);
+    read_xattrs_into(entry, listing->fd(), parent_fd, name);
     emit(entry);
   }
-  if (!fd) {
+  if (!listing->dir) {
     // The directory itself is kept; what is inside cannot be listed.
     warn("cannot open directory: " + errno_text(open_error));
     return std::nullopt;
   }
-  if (job_.one_file_system && st.st_dev != walk_device) {
+  if (!descend) {
     sbx::sdk::log(SBX_LOG_INFO, "not descending into " + printable(path_) + ": another file system");
     return std::nullopt;
   }
-  Frame frame;
-  frame.fd = std::move(fd);
-  frame.path_length = path_.size();
-  frame.device = walk_device;
-  if (!list_directory(frame.fd.get(), frame.names)) return std::nullopt;
-  return frame;
+  if (!usable(*listing)) return std::nullopt;
+  if (prefetch_) prefetch_->listed(listing->dir, listing->names);
+  return Frame{std::move(listing), 0, path_.size(), walk_device};
+}
+
+bool BackupRun::usable(const Listing& listing) {
+  if (listing.list_error == 0) return true;
+  // What was listed before the error is still backed up.
+  if (listing.list_partial) {
+    warn("cannot list directory completely: " + errno_text(listing.list_error));
+    return true;
+  }
+  warn("cannot list directory: " + errno_text(listing.list_error));
+  return false;
 }
 
 void BackupRun::visit_file(int parent_fd, const std::string& name, const struct stat& st) {
@@ -312,35 +338,6 @@ void BackupRun::visit_other(int parent_fd, const std::string& name, const struct
   }
   read_xattrs_into(entry, -1, parent_fd, name);
   emit(entry);
-}
-
-bool BackupRun::list_directory(int fd, std::vector<std::string>& names) {
-  names.clear();
-  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-  DIR* dir = copy ? ::fdopendir(copy.get()) : nullptr;
-  if (!dir) {
-    int error = errno;
-    warn("cannot list directory: " + errno_text(error));
-    return false;
-  }
-  copy.release();  // the DIR owns the descriptor now
-  for (;;) {
-    errno = 0;
-    struct dirent* item = ::readdir(dir);
-    if (!item) {
-      // What was listed before the error is still backed up.
-      int error = errno;
-      if (error != 0) warn("cannot list directory completely: " + errno_text(error));
-      break;
-    }
-    const char* n = item->d_name;
-    if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-    names.emplace_back(n);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  prefetch_->listed(fd, names);
-  return true;
 }
 
 void BackupRun::send_data(int fd, const Entry& entry) {

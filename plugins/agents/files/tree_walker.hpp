@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,13 +16,15 @@
 #include "backup_job.hpp"
 #include "posix_io.hpp"
 #include "prefetch.hpp"
+#include "scanner.hpp"
 #include "strongbox/sdk/plugin.hpp"
 
 namespace sbx::files {
 
 // Walk rules:
 //  - Depth-first, parent before children, the names of a directory sorted by their bytes (memcmp), so two
-//    runs over the same tree produce the same order.
+//    runs over the same tree produce the same order. Directories are opened, listed and lstat-ed ahead of the
+//    walk by the scanner's threads (scanner.hpp); an entry is checked against the lstat of that listing.
 //  - Every step is relative to an open directory fd (openat/fstatat with O_NOFOLLOW), and a directory is
 //    only descended after its fd was checked to be the directory lstat saw. Renaming a directory or
 //    swapping it for a symlink mid-walk therefore cannot lead the walk out of the tree. Symlinks are never
@@ -42,21 +45,27 @@ class BackupRun {
 
  private:
   struct Frame {
-    UniqueFd fd;
-    std::vector<std::string> names;
-    size_t next = 0;
+    std::shared_ptr<Listing> listing;
+    size_t next = 0;         // index of the next name to visit
     size_t path_length = 0;  // length of path_ for this directory
     dev_t device = 0;        // file system being walked, for one_file_system
   };
+  // The directory the walk is about to enter, opened and checked (and listed unless `list` is false).
+  using OpenDirectory = std::function<std::shared_ptr<Listing>(bool list)>;
 
   void back_up_source(const std::string& source);
   void walk(Frame root);
-  std::optional<Frame> visit(int parent_fd, const std::string& name, dev_t walk_device, bool is_root);
+  std::optional<Frame> visit(int parent_fd, const std::string& name, const struct stat& st, dev_t walk_device,
+                             bool is_root, const OpenDirectory& open_directory);
   std::optional<Frame> visit_directory(int parent_fd, const std::string& name, const struct stat& st,
-                                       dev_t walk_device);
+                                       dev_t walk_device, const OpenDirectory& open_directory);
   void visit_file(int parent_fd, const std::string& name, const struct stat& st);
   void visit_other(int parent_fd, const std::string& name, const struct stat& st, sbx_entry_type type);
-  bool list_directory(int fd, std::vector<std::string>& names);
+  // Whether the walk enters a directory (the scanner's rule, from its threads).
+  bool descends(const std::string& path, const std::string& name, const struct stat& st,
+                dev_t walk_device) const;
+  // Warns about a listing that failed or stopped early; false when there is nothing to walk.
+  bool usable(const Listing& listing);
   void send_data(int fd, const sbx::sdk::Entry& entry);
 
   sbx::sdk::Entry entry_for(const struct stat& st, sbx_entry_type type);
@@ -80,7 +89,9 @@ class BackupRun {
   std::string path_;                                            // absolute path of the entry being visited
   std::vector<char> buffer_;
   bool proc_fd_paths_ = false;
-  std::unique_ptr<Prefetcher> prefetch_;  // created by run()
+  // Created by run(), last so that their threads stop before anything they read is gone.
+  std::unique_ptr<Prefetcher> prefetch_;  // full backups only
+  std::unique_ptr<TreeScanner> scanner_;
 };
 
 }  // namespace sbx::files

@@ -1,7 +1,11 @@
-// The walk's read-ahead threads are hints only: with many directories and files queued ahead of the walk,
-// every file still arrives whole and in walk order, files changed behind the read-ahead's back are read as
-// they are now, and a host that stops the backup mid-walk gets control back with the queue still full (a hang
-// would trip ctest's timeout).
+// The walk's read-ahead (directories listed and lstat-ed by the scanner's threads, file data asked for by the
+// prefetcher's): with many directories and files queued ahead of the walk, every file still arrives whole and
+// in walk order, files changed behind the read-ahead's back are read as they are now, a directory swapped for
+// a symlink after the scanner opened it never leads the walk out of the tree, a directory removed after it
+// was listed costs warnings only, the descriptors held ahead stay bounded, and a host that stops the backup
+// mid-walk gets control back with the queue still full (a hang would trip ctest's timeout).
+#include <dirent.h>
+
 #include "agent_harness.hpp"
 
 using namespace agent_test;
@@ -76,6 +80,102 @@ TEST_F(AgentFilesReadAhead, StoppingMidWalkReturnsWithoutWaitingForTheReadAhead)
   BackupResult result = backup(agent_, job_for({src_.string()}), sink);
   EXPECT_EQ(result.status, SBX_ERR_CANCELLED);
   EXPECT_LE(sink.checked.size(), 31u);
+}
+
+size_t open_descriptors() {
+  size_t count = 0;
+  for ([[maybe_unused]] const auto& fd : fs::directory_iterator("/proc/self/fd")) ++count;
+  return count;
+}
+
+TEST_F(AgentFilesReadAhead, ADirectorySwappedForASymlinkAfterItWasScannedIsNotFollowed) {
+  const fs::path outside = tmp_ / "outside";
+  fs::create_directories(outside);
+  write_file(outside / "secret-outside", "must never be read");
+  // d7 is well within what the scanner reads ahead by the time the walk checks d0's first file.
+  const std::string trigger = entry_path(src_ / "d0" / "sub0" / "f0");
+  RecordingSink sink;
+  sink.on_check = [&](const Entry& e) {
+    if (e.path == trigger) {
+      fs::rename(src_ / "d7", tmp_ / "d7-moved");
+      fs::create_directory_symlink(outside, src_ / "d7");
+    }
+    return SBX_OK;
+  };
+  BackupResult result = backup(agent_, job_for({src_.string()}), sink);
+  ASSERT_EQ(result.status, SBX_OK) << result.error;
+  for (const Recorded& r : sink.entries) {
+    EXPECT_EQ(r.entry.path.find("secret-outside"), std::string::npos) << "the walk left the tree";
+    EXPECT_EQ(r.data.find("must never be read"), std::string::npos);
+  }
+  // Either the directory that was opened is walked (its files are where they were), or it is reported as
+  // replaced; nothing else.
+  for (const Warning& w : sink.warnings)
+    EXPECT_NE(w.message.find("replaced"), std::string::npos) << sink.warnings_text();
+}
+
+TEST_F(AgentFilesReadAhead, ADirectoryRemovedAfterItWasListedCostsWarningsOnly) {
+  const std::string trigger = entry_path(src_ / "d0" / "sub0" / "f0");
+  RecordingSink sink;
+  sink.on_check = [&](const Entry& e) {
+    if (e.path == trigger) fs::remove_all(src_ / "d5");
+    return SBX_OK;
+  };
+  BackupResult result = backup(agent_, job_for({src_.string()}), sink);
+  ASSERT_EQ(result.status, SBX_OK) << result.error;
+  for (const Recorded& r : sink.entries) {
+    if (r.entry.type == SBX_ENTRY_FILE) {
+      EXPECT_EQ(r.data.size(), r.entry.size) << r.entry.path;
+    }
+  }
+  for (const Warning& w : sink.warnings) {
+    EXPECT_EQ(w.path.rfind(entry_path(src_ / "d5"), 0), 0u) << sink.warnings_text();
+    EXPECT_NE(w.message.find("vanished"), std::string::npos) << sink.warnings_text();
+  }
+  EXPECT_NE(sink.find(entry_path(src_ / "d19" / "sub2" / "f59")), nullptr);
+}
+
+TEST(AgentFilesScanner, DescriptorsHeldAheadOfTheWalkStayBounded) {
+  TempDir tmp{"agent-files-scanner"};
+  // 2000 directories: a scanner without a bound would hold one descriptor for each.
+  for (int d = 0; d < 2000; ++d)
+    fs::create_directories(tmp.path() / "wide" / ("d" + std::to_string(d)) / "x");
+  Agent agent;
+  RecordingSink sink;
+  size_t most = 0;
+  sink.on_check = [&](const Entry&) {
+    most = std::max(most, open_descriptors());
+    return SBX_OK;
+  };
+  const size_t before = open_descriptors();
+  BackupResult result = backup(agent, job_for({(tmp.path() / "wide").string()}), sink);
+  ASSERT_EQ(result.status, SBX_OK) << result.error;
+  EXPECT_EQ(sink.checked.size(), 1u + 2000u * 2);
+  EXPECT_LT(most, before + 200) << "descriptors held ahead of the walk";
+  EXPECT_EQ(open_descriptors(), before) << "descriptors left open after the backup";
+}
+
+TEST(AgentFilesScanner, AnIncrementalThatSkipsEverythingStillChecksEveryName) {
+  TempDir tmp{"agent-files-scanner"};
+  for (int d = 0; d < 30; ++d) {
+    const fs::path dir = tmp.path() / "t" / ("d" + std::to_string(d));
+    fs::create_directories(dir);
+    for (int f = 0; f < 40; ++f) write_file(dir / ("f" + std::to_string(f)), "x");
+  }
+  Agent agent;
+  RecordingSink sink;
+  sink.on_check = [](const Entry&) { return SBX_SKIP; };
+  nlohmann::json job = job_for({(tmp.path() / "t").string()});
+  job["level"] = "incremental";
+  BackupResult result = backup(agent, job, sink);
+  ASSERT_EQ(result.status, SBX_OK) << result.error;
+  EXPECT_EQ(sink.checked.size(), 1u + 30u + 30u * 40u);
+  EXPECT_TRUE(sink.entries.empty());
+  std::string previous;
+  for (const Entry& e : sink.checked) {
+    EXPECT_LT(previous, e.path) << "out of walk order";
+    previous = e.path;
+  }
 }
 
 }  // namespace
