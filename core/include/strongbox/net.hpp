@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,18 +59,30 @@ class FrameWriter {
   std::string buffer_;
 };
 
+// A frame whose payload points into the reader's buffer: valid until the reader's next read. Saves a copy of
+// every data frame where the bytes are consumed at once (a backup's or a restore's data).
+struct FrameView {
+  FrameType type{};
+  std::string_view payload;
+};
+
 class FrameReader {
  public:
   explicit FrameReader(plugins::Connection& connection, int32_t timeout_ms = -1);
   // false at a clean end of stream between frames; ProtocolError on a malformed or truncated frame.
   bool read(Frame& frame);
+  bool read(FrameView& frame);
 
  private:
+  bool next(FrameType& type, std::string_view& payload);
   bool fill(size_t needed);
   plugins::Connection& connection_;
   int32_t timeout_ms_;
-  std::string buffer_;
-  size_t start_ = 0;
+  // Not a std::string: growing one writes zeros over every byte that recv is about to overwrite.
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+  size_t start_ = 0;  // first unread byte
+  size_t end_ = 0;    // end of what was received
 };
 
 // Entries travel, and xattr/extent lists are stored in the catalog, in this compact binary form.
@@ -81,6 +94,12 @@ std::string encode_extents(const sbx_extent* extents, size_t count);
 std::vector<sbx_extent> decode_extents(std::string_view bytes);
 
 void send_json(FrameWriter& writer, FrameType type, const nlohmann::json& body);
-nlohmann::json parse_json(const Frame& frame);
+nlohmann::json parse_json(std::string_view payload);
+inline nlohmann::json parse_json(const Frame& frame) {
+  return parse_json(frame.payload);
+}
+inline nlohmann::json parse_json(const FrameView& frame) {
+  return parse_json(frame.payload);
+}
 
 }  // namespace sbx::net

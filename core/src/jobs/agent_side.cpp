@@ -139,7 +139,7 @@ void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection,
   std::vector<std::string> problems;
   try {
     auto restore = agent.begin_restore(options.dump());
-    net::Frame frame;
+    net::FrameView frame;
     sdk::Entry entry;
     bool skipping = false;  // the agent refused the current entry: drop its data
     bool finished = false;

@@ -161,7 +161,7 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     } joiner{agent_thread, link.server_end};
 
     net::FrameReader reader(*link.server_end);
-    net::Frame frame;
+    net::FrameView frame;
     sdk::Entry entry;
     catalog::FileVersion current;
     std::vector<catalog::FileVersion> batch;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 #include <strongbox/net.hpp>
 
@@ -52,54 +53,68 @@ FrameReader::FrameReader(plugins::Connection& connection, int32_t timeout_ms)
     : connection_(connection), timeout_ms_(timeout_ms) {}
 
 bool FrameReader::fill(size_t needed) {
-  while (buffer_.size() - start_ < needed) {
-    if (start_ > 0 && start_ >= buffer_.size() / 2) {
-      buffer_.erase(0, start_);
+  constexpr size_t kMinRecv = 256u << 10;
+  while (end_ - start_ < needed) {
+    const size_t live = end_ - start_;
+    const size_t room = std::max(needed - live, kMinRecv);
+    if (capacity_ - end_ < room) {
+      if (start_ > 0 && capacity_ - live >= room) {
+        std::memmove(buffer_.get(), buffer_.get() + start_, live);
+      } else {
+        const size_t capacity = std::max(capacity_ * 2, live + room);
+        auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+        if (live > 0) std::memcpy(bigger.get(), buffer_.get() + start_, live);
+        buffer_ = std::move(bigger);
+        capacity_ = capacity;
+      }
       start_ = 0;
+      end_ = live;
     }
-    size_t old = buffer_.size();
-    size_t want = std::max<size_t>(needed - (old - start_), 256u << 10);
-    buffer_.resize(old + want);
-    size_t got = 0;
-    try {
-      got = connection_.recv(reinterpret_cast<uint8_t*>(buffer_.data() + old), want, timeout_ms_);
-    } catch (...) {
-      // Drop the room made for this recv, or a read retried after a timeout would take it for data.
-      buffer_.resize(old);
-      throw;
-    }
-    buffer_.resize(old + got);
+    const size_t got =
+        connection_.recv(reinterpret_cast<uint8_t*>(buffer_.get() + end_), capacity_ - end_, timeout_ms_);
     if (got == 0) return false;
+    end_ += got;
   }
   return true;
 }
 
-bool FrameReader::read(Frame& frame) {
+bool FrameReader::next(FrameType& type, std::string_view& payload) {
   if (!fill(5)) {
-    if (buffer_.size() == start_) return false;
+    if (end_ == start_) return false;
     throw ProtocolError("stream ended inside a frame header");
   }
-  uint32_t length = get_u32(buffer_.data() + start_);
+  uint32_t length = get_u32(buffer_.get() + start_);
   if (length == 0) throw ProtocolError("frame with zero length");
   if (length > kMaxFrameBytes)
     throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the limit");
   if (!fill(4 + size_t(length))) throw ProtocolError("stream ended inside a frame");
-  auto type = static_cast<uint8_t>(buffer_[start_ + 4]);
-  if (type < uint8_t(FrameType::hello) || type > uint8_t(FrameType::set_commit))
-    throw ProtocolError("unknown frame type " + std::to_string(type));
-  frame.type = FrameType(type);
-  frame.payload.assign(buffer_, start_ + 5, length - 1);
+  auto raw_type = static_cast<uint8_t>(buffer_[start_ + 4]);
+  if (raw_type < uint8_t(FrameType::hello) || raw_type > uint8_t(FrameType::set_commit))
+    throw ProtocolError("unknown frame type " + std::to_string(raw_type));
+  type = FrameType(raw_type);
+  payload = std::string_view(buffer_.get() + start_ + 5, length - 1);
   start_ += 4 + length;
   return true;
+}
+
+bool FrameReader::read(Frame& frame) {
+  std::string_view payload;
+  if (!next(frame.type, payload)) return false;
+  frame.payload.assign(payload);
+  return true;
+}
+
+bool FrameReader::read(FrameView& frame) {
+  return next(frame.type, frame.payload);
 }
 
 void send_json(FrameWriter& writer, FrameType type, const nlohmann::json& body) {
   writer.write(type, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-nlohmann::json parse_json(const Frame& frame) {
+nlohmann::json parse_json(std::string_view payload) {
   try {
-    return nlohmann::json::parse(frame.payload);
+    return nlohmann::json::parse(payload);
   } catch (const nlohmann::json::exception& e) {
     throw ProtocolError(std::string("malformed JSON in frame: ") + e.what());
   }

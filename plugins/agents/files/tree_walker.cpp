@@ -347,7 +347,9 @@ void BackupRun::send_data(int fd, const Entry& entry) {
     dense.push_back({0, entry.size});
     regions = &dense;
   }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // Larger read-ahead for a file read in several blocks; one that fits a block is a single read, and the
+  // hint would be one more system call for each of the many small files of a tree.
+  if (entry.size > buffer_.size()) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   bool changed = false;  // once set, the rest of the announced length is zeros
   size_t filled = 0;

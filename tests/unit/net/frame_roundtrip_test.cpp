@@ -1,5 +1,6 @@
 // Frames written by FrameWriter come back from FrameReader unchanged, in order, whatever their type and
-// size, and a clean end of stream between frames reads as the end, not as an error.
+// size, as copies or as views into the reader's buffer, and a clean end of stream between frames reads as the
+// end, not as an error.
 #include <gmock/gmock.h>
 
 #include <future>
@@ -48,6 +49,26 @@ TEST_F(FrameRoundTrip, EveryTypeWithEmptyAndFilledPayloads) {
   Pair p = pair();
   auto writer = write_async(*p.client, frames);
   expect_frames(*p.server, frames);
+  writer.get();
+}
+
+TEST_F(FrameRoundTrip, ViewsCarryTheSamePayloadsAsCopies) {
+  // Small frames between large ones make the reader both move what it holds and grow its buffer.
+  std::vector<Frame> frames;
+  uint32_t seed = 100;
+  for (size_t size : {size_t(3), size_t(700000), size_t(0), size_t(5), size_t(3000000), size_t(4),
+                      size_t(262139), size_t(262140), size_t(262141), size_t(1)})
+    frames.push_back({FrameType::data, pattern(size, ++seed)});
+  Pair p = pair();
+  auto writer = write_async(*p.client, frames);
+  FrameReader reader(*p.server, 10000);
+  FrameView view;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    ASSERT_TRUE(reader.read(view)) << "stream ended before frame " << i;
+    ASSERT_EQ(view.type, frames[i].type) << "frame " << i;
+    ASSERT_TRUE(view.payload == frames[i].payload) << "payload of frame " << i << " differs";
+  }
+  EXPECT_FALSE(reader.read(view));
   writer.get();
 }
 
