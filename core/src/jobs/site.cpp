@@ -67,7 +67,13 @@ Sha256::~Sha256() {
   EVP_MD_CTX_free(ctx_);
 }
 void Sha256::reset() {
-  if (EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1)
+  // Fetched once: EVP_sha256() looks the implementation up again on every init, once per file.
+  // Freed at exit before OpenSSL cleans up (registered after OpenSSL's own handler, so it runs first).
+  static const struct Fetched {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    ~Fetched() { EVP_MD_free(md); }
+  } fetched;
+  if (!fetched.md || EVP_DigestInit_ex(ctx_, fetched.md, nullptr) != 1)
     throw ServiceError("SHA-256 is unavailable in OpenSSL");
 }
 void Sha256::update(std::string_view data) {

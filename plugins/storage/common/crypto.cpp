@@ -141,46 +141,66 @@ void random_bytes(uint8_t* out, size_t len) {
   if (RAND_bytes(out, static_cast<int>(len)) != 1) throw_openssl("cannot get random bytes");
 }
 
-GcmCipher::GcmCipher(const SecretKey& key) : key_(key), ctx_(EVP_CIPHER_CTX_new()) {
-  if (!ctx_) throw_openssl("cannot create cipher context");
-}
+GcmCipher::GcmCipher(const SecretKey& key) : key_(key) {}
 
 GcmCipher::~GcmCipher() {
-  EVP_CIPHER_CTX_free(ctx_);
+  EVP_CIPHER_CTX_free(seal_ctx_);
+  EVP_CIPHER_CTX_free(open_ctx_);
+}
+
+EVP_CIPHER_CTX* GcmCipher::context(bool seal) {
+  // Fetched once: EVP_aes_256_gcm() looks the implementation up again on every init, and a context given
+  // the key once keeps its key schedule, so each blob only sets its nonce.
+  // Freed when the plugin is unloaded (or at exit), before OpenSSL cleans up.
+  static const struct Fetched {
+    EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    ~Fetched() { EVP_CIPHER_free(cipher); }
+  } fetched;
+  EVP_CIPHER* const aes_gcm = fetched.cipher;
+  EVP_CIPHER_CTX*& ctx = seal ? seal_ctx_ : open_ctx_;
+  if (ctx) return ctx;
+  if (!aes_gcm) throw_openssl("AES-256-GCM is unavailable in OpenSSL");
+  ctx = EVP_CIPHER_CTX_new();
+  if (!ctx) throw_openssl("cannot create cipher context");
+  if (EVP_CipherInit_ex(ctx, aes_gcm, nullptr, key_.data(), nullptr, seal ? 1 : 0) != 1)
+    throw_openssl("AES-256-GCM setup failed");
+  return ctx;
 }
 
 void GcmCipher::seal(const uint8_t (&nonce)[kNonceBytes], const uint8_t* aad, size_t aad_len, uint8_t* data,
                      size_t len, uint8_t (&tag)[kTagBytes]) {
+  EVP_CIPHER_CTX* ctx = context(true);
   int out_len = 0;
-  if (EVP_EncryptInit_ex(ctx_, EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
-      EVP_EncryptUpdate(ctx_, nullptr, &out_len, aad, static_cast<int>(aad_len)) != 1)
+  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1 ||
+      EVP_EncryptUpdate(ctx, nullptr, &out_len, aad, static_cast<int>(aad_len)) != 1)
     throw_openssl("AES-256-GCM setup failed");
   for (size_t done = 0; done < len;) {
     size_t chunk = std::min(len - done, kMaxEvpChunk);
-    if (EVP_EncryptUpdate(ctx_, data + done, &out_len, data + done, static_cast<int>(chunk)) != 1)
+    if (EVP_EncryptUpdate(ctx, data + done, &out_len, data + done, static_cast<int>(chunk)) != 1)
       throw_openssl("AES-256-GCM encryption failed");
     done += chunk;
   }
-  if (EVP_EncryptFinal_ex(ctx_, nullptr, &out_len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, kTagBytes, tag) != 1)
+  if (EVP_EncryptFinal_ex(ctx, nullptr, &out_len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagBytes, tag) != 1)
     throw_openssl("AES-256-GCM finalisation failed");
 }
 
 bool GcmCipher::open(const uint8_t (&nonce)[kNonceBytes], const uint8_t* aad, size_t aad_len, uint8_t* data,
                      size_t len, const uint8_t (&tag)[kTagBytes]) {
+  EVP_CIPHER_CTX* ctx = context(false);
   int out_len = 0;
-  if (EVP_DecryptInit_ex(ctx_, EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
-      EVP_DecryptUpdate(ctx_, nullptr, &out_len, aad, static_cast<int>(aad_len)) != 1)
+  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1 ||
+      EVP_DecryptUpdate(ctx, nullptr, &out_len, aad, static_cast<int>(aad_len)) != 1)
     throw_openssl("AES-256-GCM setup failed");
   for (size_t done = 0; done < len;) {
     size_t chunk = std::min(len - done, kMaxEvpChunk);
-    if (EVP_DecryptUpdate(ctx_, data + done, &out_len, data + done, static_cast<int>(chunk)) != 1)
+    if (EVP_DecryptUpdate(ctx, data + done, &out_len, data + done, static_cast<int>(chunk)) != 1)
       throw_openssl("AES-256-GCM decryption failed");
     done += chunk;
   }
-  if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, kTagBytes, const_cast<uint8_t*>(tag)) != 1)
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagBytes, const_cast<uint8_t*>(tag)) != 1)
     throw_openssl("AES-256-GCM tag setup failed");
-  int ok = EVP_DecryptFinal_ex(ctx_, nullptr, &out_len);
+  int ok = EVP_DecryptFinal_ex(ctx, nullptr, &out_len);
   ERR_clear_error();
   return ok == 1;
 }

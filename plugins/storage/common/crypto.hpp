@@ -45,7 +45,7 @@ SecretKey derive_file_key(const SecretKey& master, const uint8_t (&file_id)[kFil
 
 void random_bytes(uint8_t* out, size_t len);
 
-// One AES-256-GCM context bound to a key; seal/open work in place on `data`.
+// AES-256-GCM bound to a key (a context for each direction, keyed once); seal/open work in place on `data`.
 class GcmCipher {
  public:
   explicit GcmCipher(const SecretKey& key);
@@ -60,8 +60,11 @@ class GcmCipher {
             size_t len, const uint8_t (&tag)[kTagBytes]);
 
  private:
+  EVP_CIPHER_CTX* context(bool seal);
+
   SecretKey key_;
-  EVP_CIPHER_CTX* ctx_ = nullptr;
+  EVP_CIPHER_CTX* seal_ctx_ = nullptr;
+  EVP_CIPHER_CTX* open_ctx_ = nullptr;
 };
 
 }  // namespace sbx::storage
