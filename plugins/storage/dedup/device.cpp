@@ -237,8 +237,23 @@ class DedupWriter : public sdk::StorageWriter {
     if (data_seen_ > record_.entry.data_length())
       throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
                        "more data than the entry's length for " + record_.entry.path);
+    const bool last = data_seen_ == record_.entry.data_length();
+    if (buffer_start_ < buffer_.size()) {
+      buffer_.append(data);
+      cut_chunks(last);
+      return;
+    }
+    // Nothing is pending: chunks are cut straight from the incoming bytes and only an undecided tail is
+    // kept (a small file that arrives whole is one chunk, copied once, into its blob).
+    buffer_.clear();
+    buffer_start_ = 0;
+    while (!data.empty()) {
+      const size_t cut = chunker_.next_cut(reinterpret_cast<const uint8_t*>(data.data()), data.size(), last);
+      if (cut == 0) break;
+      add_chunk(data.substr(0, cut));
+      data.remove_prefix(cut);
+    }
     buffer_.append(data);
-    cut_chunks(false);
   }
 
   sdk::Locator end_entry() override {
@@ -326,10 +341,7 @@ class DedupWriter : public sdk::StorageWriter {
       const auto* data = reinterpret_cast<const uint8_t*>(buffer_.data()) + buffer_start_;
       size_t cut = chunker_.next_cut(data, buffer_.size() - buffer_start_, at_end);
       if (cut == 0) break;
-      std::string_view chunk(buffer_.data() + buffer_start_, cut);
-      ChunkId id = codec_->id_of(chunk);
-      record_.chunks.push_back({id, uint32_t(cut)});
-      enqueue(id, BlobType::data, std::string(chunk));
+      add_chunk(std::string_view(buffer_.data() + buffer_start_, cut));
       buffer_start_ += cut;
     }
     // Keep the buffer from growing: drop consumed bytes once they outweigh the rest.
@@ -337,6 +349,12 @@ class DedupWriter : public sdk::StorageWriter {
       buffer_.erase(0, buffer_start_);
       buffer_start_ = 0;
     }
+  }
+
+  void add_chunk(std::string_view chunk) {
+    ChunkId id = codec_->id_of(chunk);
+    record_.chunks.push_back({id, uint32_t(chunk.size())});
+    enqueue(id, BlobType::data, std::string(chunk));
   }
 
   void enqueue(const ChunkId& id, BlobType type, std::string plain) {
