@@ -14,9 +14,20 @@ constexpr size_t kMaxDataFrame = 4u << 20;
 
 struct BackupSinkState {
   net::FrameWriter writer;
-  PriorState* prior;
+  PriorGate& gate;
+  PriorState* prior = nullptr;
+  bool prior_known = false;  // passed the gate
   Sha256 sha;
   std::string failure;  // why the stream broke, if it did
+
+  // The prior state, once the server side has read it; throws when it could not.
+  PriorState* base() {
+    if (!prior_known) {
+      prior = gate.wait();
+      prior_known = true;
+    }
+    return prior;
+  }
 
   sbx_status guarded(const std::function<void()>& body) noexcept {
     try {
@@ -47,11 +58,13 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
   sink.ctx = &state;
   sink.check = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
     auto& s = *static_cast<BackupSinkState*>(ctx);
-    if (!s.prior) return SBX_OK;
-    PriorState::Record* before = s.prior->find(sdk::view(e->path));
+    PriorState* prior = nullptr;
+    if (sbx_status status = s.guarded([&] { prior = s.base(); }); status != SBX_OK) return status;
+    if (!prior) return SBX_OK;
+    PriorState::Record* before = prior->find(sdk::view(e->path));
     if (!before) return SBX_OK;
     before->seen = true;
-    before->skipped = unchanged(*before, s.prior->link_target(*before), *e);
+    before->skipped = unchanged(*before, prior->link_target(*before), *e);
     return before->skipped ? SBX_SKIP : SBX_OK;
   };
   sink.on_entry = [](void* ctx, const sbx_entry* e) noexcept -> sbx_status {
@@ -78,11 +91,13 @@ const sbx_backup_sink* make_backup_sink(BackupSinkState& state, sbx_backup_sink&
     auto& s = *static_cast<BackupSinkState*>(ctx);
     // What could not be read is not gone: a directory the agent could not open keeps everything the base
     // chain has below it, or the next point-in-time restore would leave those files out.
-    if (s.prior) {
+    s.guarded([&] {
+      PriorState* prior = s.base();
+      if (!prior) return;
       std::string prefix = std::string(sdk::view(path)) + "/";
-      for (auto& record : s.prior->records())
-        if (s.prior->path(record).starts_with(prefix)) record.seen = true;
-    }
+      for (auto& record : prior->records())
+        if (prior->path(record).starts_with(prefix)) record.seen = true;
+    });
     s.guarded([&] {
       s.writer.write(net::FrameType::warning, warning_payload(sdk::view(path), sdk::view(message)));
     });
@@ -110,12 +125,12 @@ std::pair<std::string, std::string> decode_warning(std::string_view payload) {
 }
 
 void run_agent_backup(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& job,
-                      PriorState* prior) {
-  BackupSinkState state{net::FrameWriter(connection), prior, Sha256(), {}};
+                      PriorGate& gate) {
+  BackupSinkState state{net::FrameWriter(connection), gate, nullptr, false, {}, {}};
   sbx_backup_sink sink{};
   try {
     agent.backup(job.dump(), *make_backup_sink(state, sink));
-    if (prior) {
+    if (PriorState* prior = state.base()) {
       for (const auto& record : prior->records())
         if (!record.seen) state.writer.write(net::FrameType::deleted, prior->path(record));
     }

@@ -91,26 +91,9 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
     result.level = "full";
   }
 
-  detail::PriorState prior;
+  std::vector<int64_t> chain_ids;
   if (base) {
-    std::vector<int64_t> chain_ids;
     for (const auto& s : chain_of(*base)) chain_ids.push_back(s.id);
-    catalog_->for_each_latest(
-        chain_ids,
-        [&](catalog::FileVersion&& v) {
-          if (v.deleted) return;
-          detail::PriorState::Record r;
-          r.type = uint32_t(v.type);
-          r.size = v.size;
-          r.mtime_ns = v.mtime_ns;
-          r.ctime_ns = v.ctime_ns;
-          r.inode = v.inode;
-          r.mode = v.mode;
-          r.uid = v.uid;
-          r.gid = v.gid;
-          prior.add(v.path, v.link_target, r);
-        },
-        catalog::FileFields::kChangeCheck);
     result.base_set_id = base->copy_of.value_or(base->id);  // bases name the original set
   }
 
@@ -148,17 +131,42 @@ BackupResult Site::backup(const BackupRequest& request, const ProgressFn& progre
                                         "backup-" + std::to_string(result.set_id) + "-" + random_suffix());
     nlohmann::json job = {{"sources", sources}, {"excludes", request.excludes}, {"level", result.level}};
     if (!request.includes.empty()) job["includes"] = request.includes;
-    detail::PriorState* prior_ptr = base ? &prior : nullptr;
-    std::thread agent_thread([&] { detail::run_agent_backup(*agent, *link.agent_end, job, prior_ptr); });
+    // The agent starts walking (its scanner reading directories ahead) while the base chain's state is read
+    // here; its first check waits for that.
+    detail::PriorGate gate;
+    detail::PriorState prior;
+    std::thread agent_thread([&] { detail::run_agent_backup(*agent, *link.agent_end, job, gate); });
     struct Joiner {
       std::thread& t;
       std::unique_ptr<plugins::Connection>& server_end;
+      detail::PriorGate& gate;
       ~Joiner() {
-        // Closing our end unblocks an agent still sending, so the join cannot hang on a failed job.
+        // Closing our end unblocks an agent still sending, so the join cannot hang on a failed job; nor can
+        // one still waiting for the prior state.
+        gate.fail("the backup stopped before the base sets were read");
         server_end.reset();
         if (t.joinable()) t.join();
       }
-    } joiner{agent_thread, link.server_end};
+    } joiner{agent_thread, link.server_end, gate};
+    if (base) {
+      catalog_->for_each_latest(
+          chain_ids,
+          [&](catalog::FileVersion&& v) {
+            if (v.deleted) return;
+            detail::PriorState::Record r;
+            r.type = uint32_t(v.type);
+            r.size = v.size;
+            r.mtime_ns = v.mtime_ns;
+            r.ctime_ns = v.ctime_ns;
+            r.inode = v.inode;
+            r.mode = v.mode;
+            r.uid = v.uid;
+            r.gid = v.gid;
+            prior.add(v.path, v.link_target, r);
+          },
+          catalog::FileFields::kChangeCheck);
+    }
+    gate.open(base ? &prior : nullptr);
 
     net::FrameReader reader(*link.server_end);
     net::FrameView frame;

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <strongbox/net.hpp>
 #include <strongbox/service.hpp>
@@ -53,10 +55,28 @@ class PriorState {
   std::vector<uint32_t> slots_;  // record index + 1; 0 is empty
 };
 
+// The prior state is read from the catalog while the agent already walks (and its scanner reads directories
+// ahead): the agent side waits here before its first use of it.
+class PriorGate {
+ public:
+  // nullptr: a full backup, everything is sent and no deletions are computed.
+  void open(PriorState* prior);
+  // The prior state cannot be had; the agent side stops with `why`. Ignored once open.
+  void fail(const std::string& why);
+  // Throws std::runtime_error after fail().
+  PriorState* wait();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  bool settled_ = false;
+  PriorState* prior_ = nullptr;
+  std::string failure_;
+};
+
 // Runs the agent's backup on one end of a transport connection, framing what it produces.
-// prior == nullptr means a full backup: everything is sent and no deletions are computed.
 void run_agent_backup(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& job,
-                      PriorState* prior);
+                      PriorGate& prior);
 // Receives entries on a connection and restores them through the agent.
 void run_agent_restore(plugins::Agent& agent, plugins::Connection& connection, const nlohmann::json& options);
 

@@ -1,4 +1,5 @@
 #include <functional>
+#include <stdexcept>
 
 #include "internal.hpp"
 
@@ -50,6 +51,33 @@ void PriorState::rehash(size_t slots) {
         slots_[slot] = static_cast<uint32_t>(i + 1);
         break;
       }
+}
+
+void PriorGate::open(PriorState* prior) {
+  {
+    std::lock_guard lock(mutex_);
+    if (settled_) return;
+    settled_ = true;
+    prior_ = prior;
+  }
+  ready_.notify_all();
+}
+
+void PriorGate::fail(const std::string& why) {
+  {
+    std::lock_guard lock(mutex_);
+    if (settled_) return;
+    settled_ = true;
+    failure_ = why;
+  }
+  ready_.notify_all();
+}
+
+PriorState* PriorGate::wait() {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [&] { return settled_; });
+  if (!failure_.empty()) throw std::runtime_error(failure_);
+  return prior_;
 }
 
 }  // namespace sbx::service::detail
