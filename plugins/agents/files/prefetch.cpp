@@ -22,7 +22,7 @@ Prefetcher::~Prefetcher() {
 
 void Prefetcher::listed(const std::shared_ptr<const UniqueFd>& dir, const std::vector<ScannedName>& names) {
   if (threads_.empty()) return;
-  bool queued = false;
+  bool wake = false;
   {
     // The descriptor is shared, not copied: it stays open while an item needs it, so its number can never
     // name another directory.
@@ -31,32 +31,44 @@ void Prefetcher::listed(const std::shared_ptr<const UniqueFd>& dir, const std::v
       const uint64_t seq = next_seq_++;
       if (entry.stat_error != 0 || !S_ISREG(entry.st.st_mode) || entry.st.st_size <= 0) continue;
       queue_.push_back({dir, entry.name, std::min<uint64_t>(uint64_t(entry.st.st_size), kBytesPerFile), seq});
-      queued = true;
     }
+    wake = sleeping_ > 0 && has_room(kResume);
   }
-  if (queued) wake_.notify_all();
+  if (wake) wake_.notify_all();
 }
 
 void Prefetcher::visited() {
-  std::lock_guard lock(mutex_);
-  ++visited_;
-  bool freed = false;
-  while (!issued_.empty() && issued_.front().first < visited_) {
-    issued_bytes_ -= issued_.front().second;
-    issued_.pop_front();
-    freed = true;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    ++visited_;
+    while (!issued_.empty() && issued_.front().first < visited_) {
+      issued_bytes_ -= issued_.front().second;
+      issued_.pop_front();
+    }
+    wake = sleeping_ > 0 && has_room(kResume);
   }
-  if (freed || visited_ % 64 == 0) wake_.notify_all();
+  if (wake) wake_.notify_all();
+}
+
+bool Prefetcher::has_room(Slack slack) const {
+  // A sleeping thread wakes only once a good part of the window is free again: woken for every file the walk
+  // passes, the threads cost more in wake-ups than their hints save.
+  const uint64_t names = slack == kResume ? kNamesAhead - kNamesSlack : kNamesAhead;
+  const uint64_t bytes = slack == kResume ? kBytesAhead - kBytesSlack : kBytesAhead;
+  return !queue_.empty() && queue_.front().seq < visited_ + names && issued_bytes_ < bytes;
 }
 
 void Prefetcher::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] {
-      return stopping_ ||
-             (!queue_.empty() && queue_.front().seq < visited_ + kNamesAhead && issued_bytes_ < kBytesAhead);
-    });
     if (stopping_) return;
+    if (!has_room(kRunning)) {
+      ++sleeping_;
+      wake_.wait(lock, [&] { return stopping_ || has_room(kResume); });
+      --sleeping_;
+      continue;
+    }
     Item item = std::move(queue_.front());
     queue_.pop_front();
     // Names the walk has passed already gain nothing from a hint.

@@ -37,13 +37,18 @@ class Prefetcher {
     uint64_t bytes;  // asked for: the start of the file
     uint64_t seq;
   };
+  enum Slack { kRunning, kResume };
   void work();
   void warm(const Item& item);
+  bool has_room(Slack slack) const;  // under the lock: the next item is within the window
 
   // How far ahead of the walk the threads may be, in names and in bytes asked for.
   static constexpr uint64_t kNamesAhead = 512;
   static constexpr uint64_t kBytesAhead = uint64_t{64} << 20;
   static constexpr uint64_t kBytesPerFile = uint64_t{8} << 20;
+  // How much of the window must be free before a sleeping thread is woken.
+  static constexpr uint64_t kNamesSlack = 64;
+  static constexpr uint64_t kBytesSlack = uint64_t{8} << 20;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -52,6 +57,7 @@ class Prefetcher {
   uint64_t issued_bytes_ = 0;
   uint64_t next_seq_ = 0;
   uint64_t visited_ = 0;
+  unsigned sleeping_ = 0;  // threads waiting for room
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -96,16 +96,26 @@ class TreeScanner {
   // Under the lock: queues the subdirectories of a scanned listing.
   void queue_children(const std::shared_ptr<Listing>& listing);
   void drop(const std::shared_ptr<Listing>& listing);  // under the lock
-  bool within_budget() const { return ready_ < kReadyAhead && ready_names_ < kNamesAhead; }
+  enum Slack { kRunning, kResume };
+  bool within_budget(Slack slack) const {
+    return slack == kRunning
+               ? ready_ < kReadyAhead && ready_names_ < kNamesAhead
+               : ready_ + kReadySlack <= kReadyAhead && ready_names_ + kNamesSlack <= kNamesAhead;
+  }
+  void wake_sleepers();  // under the lock
 
   static constexpr size_t kReadyAhead = 128;       // listings scanned and not yet entered
   static constexpr size_t kNamesAhead = 1u << 16;  // names in them
+  // How much of the budget must be free before sleeping threads are woken.
+  static constexpr size_t kReadySlack = 16;
+  static constexpr size_t kNamesSlack = 1u << 13;
 
   const DescendRule rule_;
   std::mutex mutex_;
   std::condition_variable work_, ready_cv_;
   std::set<std::shared_ptr<Listing>, ByOrder> queue_;  // nearest to the walk first
   size_t ready_ = 0, ready_names_ = 0;
+  unsigned sleeping_ = 0;  // threads waiting for work or budget
   uint32_t roots_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

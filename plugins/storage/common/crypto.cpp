@@ -6,11 +6,14 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 
 #include "common/posix_file.hpp"
@@ -139,6 +142,34 @@ SecretKey derive_file_key(const SecretKey& master, const uint8_t (&file_id)[kFil
 
 void random_bytes(uint8_t* out, size_t len) {
   if (RAND_bytes(out, static_cast<int>(len)) != 1) throw_openssl("cannot get random bytes");
+}
+
+namespace {
+
+std::atomic<uint64_t> g_fork_generation{1};
+
+uint64_t fork_generation() {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+  });
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void RandomPool::draw(uint8_t* out, size_t len) {
+  if (len > pool_.size()) return random_bytes(out, len);
+  const uint64_t generation = fork_generation();
+  if (generation != generation_ || pool_.size() - used_ < len) {
+    random_bytes(pool_.data(), pool_.size());
+    used_ = 0;
+    generation_ = generation;
+  }
+  std::memcpy(out, pool_.data() + used_, len);
+  // Bytes handed out are not kept.
+  OPENSSL_cleanse(pool_.data() + used_, len);
+  used_ += len;
 }
 
 GcmCipher::GcmCipher(const SecretKey& key) : key_(key) {}

@@ -45,6 +45,19 @@ SecretKey derive_file_key(const SecretKey& master, const uint8_t (&file_id)[kFil
 
 void random_bytes(uint8_t* out, size_t len);
 
+// random_bytes drawn 4 KiB at a time, for the many small draws of blob nonces: OpenSSL checks for a fork with
+// a getpid system call on every draw, which was one system call per blob. A fork empties every pool
+// (pthread_atfork), so a child never hands out the bytes its parent holds too. One thread per pool.
+class RandomPool {
+ public:
+  void draw(uint8_t* out, size_t len);
+
+ private:
+  std::array<uint8_t, 4096> pool_{};
+  size_t used_ = sizeof pool_;
+  uint64_t generation_ = 0;  // the fork generation pool_ was filled in
+};
+
 // AES-256-GCM bound to a key (a context for each direction, keyed once); seal/open work in place on `data`.
 class GcmCipher {
  public:

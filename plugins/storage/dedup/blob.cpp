@@ -54,7 +54,7 @@ std::string BlobCodec::seal(BlobType type, const ChunkId& id, std::string_view p
   out[1] = char(type);
   for (int i = 0; i < 4; ++i) out[2 + i] = char(uint32_t(plain.size()) >> (8 * i));
   uint8_t nonce[storage::kNonceBytes];
-  storage::random_bytes(nonce, sizeof nonce);
+  nonces_.draw(nonce, sizeof nonce);
   std::memcpy(out.data() + kBlobHeaderBytes, nonce, sizeof nonce);
   uint8_t aad[kBlobHeaderBytes + kIdBytes];
   std::memcpy(aad, out.data(), kBlobHeaderBytes);

@@ -53,6 +53,7 @@ class BlobCodec {
   ChunkHasher hasher_;
   ZSTD_CCtx* cctx_ = nullptr;
   ZSTD_DCtx* dctx_ = nullptr;
+  storage::RandomPool nonces_;  // a codec is used by one thread at a time
 };
 
 }  // namespace sbx::dedup

@@ -10,6 +10,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "bytes.hpp"
@@ -72,15 +73,27 @@ class PackSink {
   }
 
   void add_stored(const ChunkId& id, std::string_view stored) {
-    std::unique_ptr<PackBuilder> full;
-    {
-      std::lock_guard lock(mutex_);
-      pack_->add(id, stored);
-      stored_bytes_ += stored.size();
-      if (pack_->bytes() < store_->settings().pack_bytes) return;
-      full = std::exchange(pack_, std::make_unique<PackBuilder>(store_->layout()));
+    const std::pair<ChunkId, std::string_view> one{id, stored};
+    add_stored({&one, 1});
+  }
+
+  // Under one lock for the lot (the seal threads would otherwise queue for it blob by blob); a pack that
+  // fills up is written outside it.
+  void add_stored(std::span<const std::pair<ChunkId, std::string_view>> blobs) {
+    for (size_t next = 0; next < blobs.size();) {
+      std::unique_ptr<PackBuilder> full;
+      {
+        std::lock_guard lock(mutex_);
+        while (next < blobs.size() && !full) {
+          const auto& [id, stored] = blobs[next++];
+          pack_->add(id, stored);
+          stored_bytes_ += stored.size();
+          if (pack_->bytes() >= store_->settings().pack_bytes)
+            full = std::exchange(pack_, std::make_unique<PackBuilder>(store_->layout()));
+        }
+      }
+      if (full) write_pack(*full);
     }
-    write_pack(*full);
   }
 
   void finish_pack() {
@@ -140,7 +153,7 @@ class SealPool {
   // Waits while too much is in flight; rethrows what stopped a worker.
   void submit(std::vector<PendingBlob> batch, size_t bytes) {
     if (inline_codec_) {
-      for (auto& blob : batch) sink_.add_stored(blob.id, inline_codec_->seal(blob.type, blob.id, blob.plain));
+      seal_all(*inline_codec_, batch);
       return;
     }
     std::unique_lock lock(mutex_);
@@ -168,6 +181,20 @@ class SealPool {
     if (error_) std::rethrow_exception(error_);
   }
 
+  // Seals a batch and adds it to the pack under one lock; each plain text is freed once sealed.
+  void seal_all(BlobCodec& codec, std::vector<PendingBlob>& blobs) {
+    std::vector<std::string> sealed;
+    sealed.reserve(blobs.size());
+    for (auto& blob : blobs) {
+      sealed.push_back(codec.seal(blob.type, blob.id, blob.plain));
+      std::string().swap(blob.plain);
+    }
+    std::vector<std::pair<ChunkId, std::string_view>> added;
+    added.reserve(blobs.size());
+    for (size_t i = 0; i < blobs.size(); ++i) added.emplace_back(blobs[i].id, sealed[i]);
+    sink_.add_stored(added);
+  }
+
   void work(BlobCodec& codec) {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -179,9 +206,7 @@ class SealPool {
       lock.unlock();
       std::exception_ptr failed;
       try {
-        if (!skip)
-          for (auto& blob : batch.blobs)
-            sink_.add_stored(blob.id, codec.seal(blob.type, blob.id, blob.plain));
+        if (!skip) seal_all(codec, batch.blobs);
       } catch (...) {
         failed = std::current_exception();
       }

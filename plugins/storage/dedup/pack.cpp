@@ -76,13 +76,21 @@ void PackBuilder::add(const ChunkId& id, std::string_view stored) {
     name_ = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
     tmp_path_ = layout_.tmp_dir() + "/" + name_ + ".pack.tmp";
     fd_ = storage::open_or_throw(tmp_path_, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    storage::write_all(fd_.get(), kPackMagic.data(), kPackMagic.size(), tmp_path_);
+    pending_.reserve(kWriteBytes);
+    pending_.append(kPackMagic);
     size_ = kPackMagic.size();
   }
-  // Blobs go to the file as they come: page cache holds a pack being built, not this process's heap.
-  storage::write_all(fd_.get(), stored.data(), stored.size(), tmp_path_);
+  // Blobs go to the file a few hundred KiB at a time: page cache holds a pack being built, not this process's
+  // heap, and most blobs are too small for a write each.
+  pending_.append(stored);
   records_.push_back({id, size_, uint32_t(stored.size())});
   size_ += stored.size();
+  if (pending_.size() >= kWriteBytes) write_pending();
+}
+
+void PackBuilder::write_pending() {
+  storage::write_all(fd_.get(), pending_.data(), pending_.size(), tmp_path_);
+  pending_.clear();
 }
 
 std::string PackBuilder::finish(std::vector<PackRecord>& records_out, uint64_t& file_bytes) {
@@ -108,7 +116,8 @@ std::string PackBuilder::finish(std::vector<PackRecord>& records_out, uint64_t& 
     storage::make_directory(subdir, "dedup device");
     storage::fsync_directory(layout_.packs_dir());
   }
-  storage::write_all(fd_.get(), trailer.data(), trailer.size(), tmp_path_);
+  pending_.append(trailer);
+  write_pending();
   storage::fsync_or_throw(fd_.get(), tmp_path_);
   fd_.close_checked(tmp_path_);
   if (::rename(tmp_path_.c_str(), final_path.c_str()) != 0) {

@@ -46,10 +46,14 @@ class PackBuilder {
   std::string finish(std::vector<PackRecord>& records_out, uint64_t& file_bytes);
 
  private:
+  static constexpr size_t kWriteBytes = 256u << 10;
+  void write_pending();
+
   const PackLayout& layout_;
   std::string name_;      // chosen when the first blob arrives
   std::string tmp_path_;  // DIR/tmp/<name>.pack.tmp
   storage::UniqueFd fd_;  // open while blobs are added
+  std::string pending_;   // added and not yet written
   uint64_t size_ = 0;
   std::vector<PackRecord> records_;
 };
