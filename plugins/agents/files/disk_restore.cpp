@@ -112,6 +112,9 @@ DiskRestore::DiskRestore(std::string_view options_json) {
     throw Error(SBX_ERR_INVALID_ARGUMENT, "restore target '" + printable(target) + "' is not a directory");
   if (root_ == "/") root_.clear();
   root_dir_ = UniqueFd(::open(root_.empty() ? "/" : root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_dir_ && ::fstat(root_dir_.get(), &root_st_) != 0) root_dir_.reset();
+  euid_ = ::geteuid();
+  egid_ = ::getegid();
   open_disk_writer();
 }
 
@@ -143,7 +146,7 @@ int DiskRestore::reach_parent(std::string_view parent) {
   size_t kept = 0, start = 0;
   while (kept < parent_chain_.size() && start < parent.size()) {
     const size_t end = std::min(parent.find('/', start), parent.size());
-    if (parent.substr(start, end - start) != parent_chain_[kept].first) break;
+    if (parent.substr(start, end - start) != parent_chain_[kept].name) break;
     ++kept;
     start = end + 1;
   }
@@ -152,17 +155,26 @@ int DiskRestore::reach_parent(std::string_view parent) {
   while (start < parent.size()) {
     const size_t end = std::min(parent.find('/', start), parent.size());
     std::string component(parent.substr(start, end - start));
-    const int from = parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get();
+    const int from = parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().dir.get();
     UniqueFd dir(open_at(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st;
     if (!dir || ::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       parent_chain_.clear();
       return -1;
     }
-    parent_chain_.emplace_back(std::move(component), std::move(dir));
+    parent_chain_.push_back({std::move(component), std::move(dir), st});
     start = end + 1;
   }
-  return parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().second.get();
+  return parent_chain_.empty() ? root_dir_.get() : parent_chain_.back().dir.get();
+}
+
+bool DiskRestore::created_with_its_owner(const sbx_entry& entry) const {
+  if (entry.uid != euid_ || entry.gid != egid_ || (entry.mode & (S_ISUID | S_ISGID))) return false;
+  // A set-group-ID parent (or a file system mounted with grpid) hands the parent's group down to what is
+  // created in it: only a parent of the process's own group is sure not to. A parent of another owner may
+  // sit on a file system that maps owners (NFS root squash, say), where the fchown and its warning matter.
+  const struct stat& parent = parent_chain_.empty() ? root_st_ : parent_chain_.back().st;
+  return parent.st_gid == egid_ && parent.st_uid == euid_;
 }
 
 void DiskRestore::apply_directory_fixups() {
@@ -258,9 +270,9 @@ void DiskRestore::restore_entry(const sbx_entry& c_entry) {
 void DiskRestore::start_entry(const sbx_entry& c_entry) {
   const sbx::sdk::Entry entry = sbx::sdk::Entry::from(c_entry);
   path_ = entry.path;
-  const std::string shown = "'" + printable(entry.path) + "'";
+  auto shown = [&] { return "'" + printable(entry.path) + "'"; };
   if (std::string problem = path_problem(entry.path); !problem.empty())
-    throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown + ": the path " + problem);
+    throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown() + ": the path " + problem);
 
   std::unique_ptr<struct archive_entry, EntryDeleter> ae(archive_entry_new());
   if (!ae) throw Error(SBX_ERR_INTERNAL, "out of memory");
@@ -301,8 +313,8 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
       archive_entry_set_filetype(ae.get(), AE_IFREG);
       archive_entry_set_size(ae.get(), static_cast<la_int64_t>(entry.size));
       if (entry.size > static_cast<uint64_t>(INT64_MAX))
-        throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown + ": size " + std::to_string(entry.size) +
-                                         " does not fit a file offset");
+        throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown() + ": size " +
+                                         std::to_string(entry.size) + " does not fit a file offset");
       if (entry.extents.empty()) {
         if (entry.size > 0) extents_.push_back({0, entry.size});
       } else {
@@ -311,7 +323,7 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
           uint64_t end = 0;
           if (__builtin_add_overflow(x.offset, x.length, &end) || x.offset < previous_end || end > entry.size)
             throw Error(SBX_ERR_CORRUPT,
-                        "refusing to restore " + shown + ": sparse extent at offset " +
+                        "refusing to restore " + shown() + ": sparse extent at offset " +
                             std::to_string(x.offset) + " length " + std::to_string(x.length) +
                             " overlaps another or lies past the size " + std::to_string(entry.size));
           previous_end = end;
@@ -327,16 +339,16 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
     case SBX_ENTRY_SYMLINK:
       if (entry.link_target.empty() || entry.link_target.find('\0') != std::string::npos)
         throw Error(SBX_ERR_CORRUPT,
-                    "refusing to restore symlink " + shown + ": its target is empty or has a NUL byte");
+                    "refusing to restore symlink " + shown() + ": its target is empty or has a NUL byte");
       archive_entry_set_filetype(ae.get(), AE_IFLNK);
       archive_entry_set_symlink(ae.get(), entry.link_target.c_str());
       break;
     case SBX_ENTRY_HARDLINK: {
       if (std::string problem = path_problem(entry.link_target); !problem.empty())
-        throw Error(SBX_ERR_CORRUPT, "refusing to restore hard link " + shown + ": its target '" +
+        throw Error(SBX_ERR_CORRUPT, "refusing to restore hard link " + shown() + ": its target '" +
                                          printable(entry.link_target) + "' " + problem);
       if (!link_sources_.count(entry.link_target))
-        throw Error(SBX_ERR_NOT_FOUND, "refusing to restore hard link " + shown + ": its target '" +
+        throw Error(SBX_ERR_NOT_FOUND, "refusing to restore hard link " + shown() + ": its target '" +
                                            printable(entry.link_target) +
                                            "' is not a file this restore has written");
       archive_entry_set_filetype(ae.get(), AE_IFREG);
@@ -358,13 +370,13 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
       break;
     default:
       throw Error(SBX_ERR_CORRUPT,
-                  "refusing to restore " + shown + ": unknown entry type " + std::to_string(entry.type));
+                  "refusing to restore " + shown() + ": unknown entry type " + std::to_string(entry.type));
   }
   acls_.clear();
   if (entry.type != SBX_ENTRY_HARDLINK) {
     for (const sbx::sdk::Xattr& x : entry.xattrs) {
       if (x.name.empty() || x.name.find('\0') != std::string::npos)
-        throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown +
+        throw Error(SBX_ERR_CORRUPT, "refusing to restore " + shown() +
                                          ": an extended attribute name is empty or has a NUL byte");
       if (x.name == kAclAccess || x.name == kAclDefault)
         acls_.push_back(x);
@@ -386,6 +398,8 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   // libarchive changes directory itself for a full path longer than PATH_MAX.
   if (!last_component_only) in_parent_ = false;
   int flags = last_component_only ? disk_flags_ & ~ARCHIVE_EXTRACT_SECURE_SYMLINKS : disk_flags_;
+  if (last_component_only && entry.type == SBX_ENTRY_FILE && created_with_its_owner(c_entry))
+    flags &= ~ARCHIVE_EXTRACT_OWNER;
   // libarchive keeps a directory's deferred mode and times under the name it was given and applies them at
   // close from the working directory of that moment, where a name relative to its parent means another
   // directory. Such a directory is made 0700 (it can be filled whatever its mode) and finish applies its
@@ -405,7 +419,7 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
   }
   if (r < ARCHIVE_WARN)
     throw Error(status_for_errno(archive_errno(disk_)),
-                "cannot restore " + shown + ": " + archive_message(disk_));
+                "cannot restore " + shown() + ": " + archive_message(disk_));
   if (fixup_here) {
     DirectoryFixup fixup{entry.path, static_cast<mode_t>(entry.mode & 07777), {}};
     split(entry.mtime_ns, sec, nsec);
@@ -417,7 +431,7 @@ void DiskRestore::start_entry(const sbx_entry& c_entry) {
     }
     directory_fixups_.push_back(std::move(fixup));
   }
-  if (r == ARCHIVE_WARN) sbx::sdk::log(SBX_LOG_WARN, "restoring " + shown + ": " + archive_message(disk_));
+  if (r == ARCHIVE_WARN) sbx::sdk::log(SBX_LOG_WARN, "restoring " + shown() + ": " + archive_message(disk_));
   state_ = State::kOpen;
   extent_index_ = 0;
   extent_done_ = 0;
@@ -429,9 +443,9 @@ void DiskRestore::restore_data(std::string_view data) {
   if (state_ == State::kRefused) return;  // the entry was refused and that was reported once
   if (state_ != State::kOpen)
     throw Error(SBX_ERR_INVALID_ARGUMENT, "restore_data arrived with no entry open");
-  const std::string shown = "'" + printable(path_) + "'";
+  auto shown = [&] { return "'" + printable(path_) + "'"; };
   if (data.size() > expected_ - received_)
-    fail_entry(SBX_ERR_CORRUPT, "cannot restore " + shown + ": more data arrived than the " +
+    fail_entry(SBX_ERR_CORRUPT, "cannot restore " + shown() + ": more data arrived than the " +
                                     std::to_string(expected_) +
                                     " bytes the entry announced; the incomplete file was removed");
   received_ += data.size();
@@ -446,7 +460,7 @@ void DiskRestore::restore_data(std::string_view data) {
         broken_reason_ = archive_message(disk_);
       }
       int error = archive_errno(disk_);
-      fail_entry(status_for_errno(error), "cannot write " + shown + ": " + archive_message(disk_));
+      fail_entry(status_for_errno(error), "cannot write " + shown() + ": " + archive_message(disk_));
     }
     data.remove_prefix(take);
     extent_done_ += take;
@@ -465,9 +479,9 @@ void DiskRestore::restore_entry_end() {
   }
   if (state_ != State::kOpen)
     throw Error(SBX_ERR_INVALID_ARGUMENT, "restore_entry_end arrived with no entry open");
-  const std::string shown = "'" + printable(path_) + "'";
+  auto shown = [&] { return "'" + printable(path_) + "'"; };
   if (received_ != expected_)
-    fail_entry(SBX_ERR_CORRUPT, "cannot restore " + shown + ": the entry announced " +
+    fail_entry(SBX_ERR_CORRUPT, "cannot restore " + shown() + ": the entry announced " +
                                     std::to_string(expected_) + " bytes of data but " +
                                     std::to_string(received_) + " arrived; the incomplete file was removed");
   state_ = State::kIdle;
@@ -478,8 +492,8 @@ void DiskRestore::restore_entry_end() {
   }
   if (r < ARCHIVE_WARN)
     throw Error(status_for_errno(archive_errno(disk_)),
-                "cannot finish " + shown + ": " + archive_message(disk_));
-  if (r == ARCHIVE_WARN) sbx::sdk::log(SBX_LOG_WARN, "restoring " + shown + ": " + archive_message(disk_));
+                "cannot finish " + shown() + ": " + archive_message(disk_));
+  if (r == ARCHIVE_WARN) sbx::sdk::log(SBX_LOG_WARN, "restoring " + shown() + ": " + archive_message(disk_));
   if (is_file_ && keep_as_link_source_) link_sources_.insert(path_);
   for (const sbx::sdk::Xattr& acl : acls_) {
     if (acl.name == kAclDefault) {
@@ -488,7 +502,7 @@ void DiskRestore::restore_entry_end() {
                0) {
       int error = errno;
       sbx::sdk::log(SBX_LOG_WARN,
-                    "restoring " + shown + ": cannot set " + acl.name + ": " + errno_text(error));
+                    "restoring " + shown() + ": cannot set " + acl.name + ": " + errno_text(error));
     }
   }
 }

@@ -80,6 +80,9 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   // directory; moves no working directory.
   int reach_parent(std::string_view parent);
   void leave_parents() noexcept;
+  // The file this process creates in the entered parent already has the entry's owner and group, so
+  // libarchive's fchown would change nothing.
+  bool created_with_its_owner(const sbx_entry& entry) const;
   void apply_directory_fixups();
 
   std::string root_;   // realpath of the target, "" for "/" so that root_ + "/" + path is always right
@@ -91,10 +94,18 @@ class DiskRestore : public sbx::sdk::AgentRestore {
   UniqueFd saved_cwd_;  // this thread's working directory before the restore
   // The entered parent's components, relative to the target, each with an O_PATH of it: entries come in
   // path order, so the next parent shares most of them and only the rest is opened.
-  std::vector<std::pair<std::string, UniqueFd>> parent_chain_;
+  struct ChainLink {
+    std::string name;
+    UniqueFd dir;
+    struct stat st;
+  };
+  std::vector<ChainLink> parent_chain_;
+  struct stat root_st_ {};  // of root_dir_
   bool in_parent_ = false;  // the working directory is the chain's last one
   struct archive* disk_ = nullptr;
-  int disk_flags_ = 0;   // ARCHIVE_EXTRACT_* for an entry given by its full path
+  int disk_flags_ = 0;  // ARCHIVE_EXTRACT_* for an entry given by its full path
+  uid_t euid_ = 0;
+  gid_t egid_ = 0;
   bool broken_ = false;  // libarchive returned ARCHIVE_FATAL; its handle is unusable
   std::string broken_reason_;
 

@@ -64,6 +64,23 @@ void TreeScanner::scan(Listing& listing) {
     if (::fstatat(dir, entry.name.c_str(), &entry.st, AT_SYMLINK_NOFOLLOW) != 0) entry.stat_error = errno;
 }
 
+std::string TreeScanner::child_path(const Listing& parent, const std::string& name) {
+  return (parent.path_ == "/" ? "" : parent.path_) + "/" + name;
+}
+
+std::shared_ptr<Listing> TreeScanner::make_child(const Listing& parent, size_t index, std::string path) {
+  auto child = std::make_shared<Listing>();
+  const ScannedName& entry = parent.names[index];
+  child->path_ = std::move(path);
+  child->walk_device_ = parent.walk_device_;
+  child->order_ = parent.order_;
+  child->order_.push_back(static_cast<uint32_t>(index));
+  child->parent_dir_ = parent.dir;
+  child->name_ = entry.name;
+  child->expected_ = entry.st;
+  return child;
+}
+
 std::shared_ptr<Listing> TreeScanner::start(std::shared_ptr<const UniqueFd> parent_dir, std::string name,
                                             const struct stat& st, std::string path) {
   auto listing = std::make_shared<Listing>();
@@ -101,15 +118,7 @@ std::shared_ptr<Listing> TreeScanner::enter(const std::shared_ptr<Listing>& pare
   if (listing) {
     queue_.erase(listing);
   } else {
-    listing = std::make_shared<Listing>();
-    const ScannedName& entry = parent->names.at(index);
-    listing->path_ = (parent->path_ == "/" ? "" : parent->path_) + "/" + entry.name;
-    listing->walk_device_ = parent->walk_device_;
-    listing->order_ = parent->order_;
-    listing->order_.push_back(static_cast<uint32_t>(index));
-    listing->parent_dir_ = parent->dir;
-    listing->name_ = entry.name;
-    listing->expected_ = entry.st;
+    listing = make_child(*parent, index, child_path(*parent, parent->names.at(index).name));
     listing->list_ = list;
   }
   listing->state_ = Listing::State::kRunning;
@@ -127,20 +136,12 @@ std::shared_ptr<Listing> TreeScanner::hand_over(const std::shared_ptr<Listing>& 
 
 void TreeScanner::queue_children(const std::shared_ptr<Listing>& listing) {
   if (threads_.empty() || !listing->dir) return;
-  const std::string prefix = listing->path_ == "/" ? "" : listing->path_;
   for (size_t i = 0; i < listing->names.size(); ++i) {
     const ScannedName& entry = listing->names[i];
     if (entry.stat_error != 0 || !S_ISDIR(entry.st.st_mode)) continue;
-    std::string path = prefix + "/" + entry.name;
+    std::string path = child_path(*listing, entry.name);
     if (!rule_(path, entry.name, entry.st, listing->walk_device_)) continue;
-    auto child = std::make_shared<Listing>();
-    child->path_ = std::move(path);
-    child->walk_device_ = listing->walk_device_;
-    child->order_ = listing->order_;
-    child->order_.push_back(static_cast<uint32_t>(i));
-    child->parent_dir_ = listing->dir;
-    child->name_ = entry.name;
-    child->expected_ = entry.st;
+    auto child = make_child(*listing, i, std::move(path));
     listing->children_.emplace(i, child);
     queue_.insert(std::move(child));
   }

@@ -89,6 +89,9 @@ class TreeScanner {
   };
 
   void work();
+  static std::string child_path(const Listing& parent, const std::string& name);
+  // The listing of parent's name at `index`, not yet scanned.
+  static std::shared_ptr<Listing> make_child(const Listing& parent, size_t index, std::string path);
   // Opens, checks, lists and lstats; no lock held.
   static void scan(Listing& listing);
   // Under the lock: the listing is the walk's now (it was scanned by a thread or by the walk itself).
