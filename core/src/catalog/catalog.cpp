@@ -248,13 +248,17 @@ constexpr std::array<const char*, 22> kFileColumnNames = {
     "user_name",   "group_name", "mtime_ns", "ctime_ns",     "device",  "inode", "nlink", "rdev",
     "link_target", "xattrs",     "extents",  "content_hash", "locator", "seq"};
 
-std::string file_columns(std::string_view prefix) {
+std::string column_list(std::span<const char* const> names, std::string_view prefix = "") {
   std::string columns;
-  for (const char* name : kFileColumnNames) {
+  for (const char* name : names) {
     if (!columns.empty()) columns += ", ";
     columns += std::string(prefix) + name;
   }
   return columns;
+}
+
+std::string file_columns(std::string_view prefix) {
+  return column_list(kFileColumnNames, prefix);
 }
 
 FileVersion read_file(const detail::Statement& row) {
@@ -289,9 +293,7 @@ constexpr std::array<const char*, 12> kChangeCheckColumnNames = {
     "uid",    "gid",  "mtime_ns", "ctime_ns", "inode", "link_target"};
 
 std::string change_check_columns() {
-  std::string columns;
-  for (const char* name : kChangeCheckColumnNames) columns += std::string(columns.empty() ? "" : ", ") + name;
-  return columns;
+  return column_list(kChangeCheckColumnNames);
 }
 
 FileVersion read_change_check(const detail::Statement& row) {
