@@ -17,15 +17,16 @@ BytePipe::BytePipe(size_t capacity) : capacity_(capacity) {
     throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "local transport: a pipe needs capacity > 0");
 }
 
-void BytePipe::append_locked(const char* data, size_t n) {
+void BytePipe::append_locked(const uint8_t* data, size_t n) {
   while (n > 0) {
     if (blocks_.empty() || blocks_.back().size() == blocks_.back().capacity()) {
-      blocks_.emplace_back();
+      blocks_.push_back(std::move(spare_));
+      spare_ = {};
       blocks_.back().reserve(std::min(kBlockBytes, capacity_));
     }
     std::vector<uint8_t>& block = blocks_.back();
     size_t take = std::min(n, block.capacity() - block.size());
-    block.insert(block.end(), data, data + take);
+    block.insert(block.end(), data, data + take);  // same element type on both sides: one memmove
     data += take;
     n -= take;
     queued_ += take;
@@ -44,7 +45,7 @@ void BytePipe::write(std::string_view data) {
                                            " bytes of this send");
     if (writer_ended_) throw sdk::Error(SBX_ERR_CLOSED, "local transport: send after shutdown of this side");
     size_t n = std::min(data.size() - done, capacity_ - queued_);
-    append_locked(data.data() + done, n);
+    append_locked(reinterpret_cast<const uint8_t*>(data.data()) + done, n);
     done += n;
     readable_.notify_all();
   }
@@ -74,6 +75,8 @@ sbx_status BytePipe::read(uint8_t* buffer, size_t capacity, size_t* received, in
     done += take;
     front_offset_ += take;
     if (front_offset_ == front.size()) {
+      front.clear();
+      spare_ = std::move(front);
       blocks_.pop_front();
       front_offset_ = 0;
     }
@@ -103,6 +106,7 @@ void BytePipe::close_reader() {
   std::lock_guard lock(mutex_);
   reader_closed_ = true;
   blocks_.clear();
+  spare_ = {};
   front_offset_ = 0;
   queued_ = 0;
   readable_.notify_all();

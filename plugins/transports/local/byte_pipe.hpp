@@ -41,7 +41,7 @@ class BytePipe {
   size_t capacity() const { return capacity_; }
 
  private:
-  void append_locked(const char* data, size_t n);
+  void append_locked(const uint8_t* data, size_t n);
 
   const size_t capacity_;
   // Serializes writers so one write's bytes stay contiguous; held across waits for room.
@@ -52,6 +52,8 @@ class BytePipe {
   // Queued bytes in blocks of at most kBlockBytes; small writes fill the last block before a new one is
   // allocated, so memory stays near `queued_` whatever the write sizes are.
   std::deque<std::vector<uint8_t>> blocks_;
+  // The last block read empty, kept for the next write instead of a new allocation.
+  std::vector<uint8_t> spare_;
   size_t front_offset_ = 0;  // bytes of blocks_.front() already read
   size_t queued_ = 0;
   bool writer_ended_ = false;
