@@ -37,30 +37,34 @@ BlobCodec::~BlobCodec() {
 std::string BlobCodec::seal(BlobType type, const ChunkId& id, std::string_view plain) {
   if (plain.size() > kMaxPlainBytes)
     throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "dedup device: blob too large");
-  std::string out;
-  out.resize(kBlobHeaderBytes + storage::kNonceBytes + ZSTD_compressBound(plain.size()) + storage::kTagBytes);
+  // Sealed in a scratch buffer that only ever grows (so it is zero-filled once, not at every blob) and
+  // copied out at its final size: the returned blob carries no compress-bound slack into the pack queue.
+  const size_t bound =
+      kBlobHeaderBytes + storage::kNonceBytes + ZSTD_compressBound(plain.size()) + storage::kTagBytes;
+  if (scratch_.size() < bound) scratch_.resize(bound);
   uint8_t flags = keys_.encrypted ? kEncrypted : 0;
   size_t payload_at = kBlobHeaderBytes + storage::kNonceBytes;
-  size_t payload_len = ZSTD_compressCCtx(cctx_, out.data() + payload_at, out.size() - payload_at,
-                                         plain.data(), plain.size(), level_);
+  char* const sealed = scratch_.data();
+  size_t payload_len =
+      ZSTD_compressCCtx(cctx_, sealed + payload_at, bound - payload_at, plain.data(), plain.size(), level_);
   if (ZSTD_isError(payload_len) || payload_len >= plain.size()) {
     // Incompressible data is kept as it is: smaller, and no decompression on restore.
-    std::memcpy(out.data() + payload_at, plain.data(), plain.size());
+    std::memcpy(sealed + payload_at, plain.data(), plain.size());
     payload_len = plain.size();
   } else {
     flags |= kCompressed;
   }
-  out[0] = char(flags);
-  out[1] = char(type);
-  for (int i = 0; i < 4; ++i) out[2 + i] = char(uint32_t(plain.size()) >> (8 * i));
+  sealed[0] = char(flags);
+  sealed[1] = char(type);
+  for (int i = 0; i < 4; ++i) sealed[2 + i] = char(uint32_t(plain.size()) >> (8 * i));
   uint8_t nonce[storage::kNonceBytes];
   nonces_.draw(nonce, sizeof nonce);
-  std::memcpy(out.data() + kBlobHeaderBytes, nonce, sizeof nonce);
+  std::memcpy(sealed + kBlobHeaderBytes, nonce, sizeof nonce);
   uint8_t aad[kBlobHeaderBytes + kIdBytes];
-  std::memcpy(aad, out.data(), kBlobHeaderBytes);
+  std::memcpy(aad, sealed, kBlobHeaderBytes);
   std::memcpy(aad + kBlobHeaderBytes, id.data(), kIdBytes);
   uint8_t tag[storage::kTagBytes];
-  auto* payload = reinterpret_cast<uint8_t*>(out.data() + payload_at);
+  auto* payload = reinterpret_cast<uint8_t*>(sealed + payload_at);
   if (cipher_) {
     cipher_->seal(nonce, aad, sizeof aad, payload, payload_len, tag);
   } else {
@@ -70,9 +74,8 @@ std::string BlobCodec::seal(BlobType type, const ChunkId& id, std::string_view p
     ChunkId mac = hasher_.id_of(tagged.data(), tagged.size());
     std::memcpy(tag, mac.data(), sizeof tag);
   }
-  std::memcpy(out.data() + payload_at + payload_len, tag, sizeof tag);
-  out.resize(payload_at + payload_len + sizeof tag);
-  return out;
+  std::memcpy(sealed + payload_at + payload_len, tag, sizeof tag);
+  return std::string(sealed, payload_at + payload_len + sizeof tag);
 }
 
 std::string BlobCodec::unseal(std::string_view stored, const ChunkId& id, std::optional<BlobType> type,

@@ -54,6 +54,7 @@ class BlobCodec {
   ZSTD_CCtx* cctx_ = nullptr;
   ZSTD_DCtx* dctx_ = nullptr;
   storage::RandomPool nonces_;  // a codec is used by one thread at a time
+  std::string scratch_;         // seal's working buffer, as large as the largest blob sealed so far
 };
 
 }  // namespace sbx::dedup
