@@ -179,6 +179,24 @@ class DedupTest : public DiskTest {
     return sent;
   }
 
+  // One pack holding a kept file and a dropped one (set "both"), the kept file linked into set "keeper": gc
+  // after deleting "both" finds the pack partly dead.
+  struct PartlyDeadPack {
+    Item keep;
+    Locator linked;  // the kept file's locator in "keeper"
+  };
+  PartlyDeadPack write_partly_dead_pack(const Device& d, uint32_t seed) {
+    PartlyDeadPack made{file_item("keep", random_bytes(500000, seed)), {}};
+    sbx_storage_writer* w = begin(d, "both");
+    Locator kept = write_item(w, made.keep);
+    write_item(w, file_item("drop", random_bytes(1500000, seed + 1)));
+    commit(w);
+    w = begin(d, "keeper");
+    EXPECT_EQ(link(w, kept, &made.linked), SBX_OK) << FakeHost::last_error();
+    commit(w);
+    return made;
+  }
+
   // A little tree: a few files of random data, a directory and a symlink.
   std::vector<Item> tree(uint32_t seed, size_t file_bytes = 200000) {
     return {other_item(SBX_ENTRY_DIRECTORY, "d"),

@@ -83,35 +83,17 @@ TEST_F(DedupGc, AWriterInFlightKeepsTheChunksItReusedAndWrote) {
 
 TEST_F(DedupGc, PartlyDeadPacksAreRewritten) {
   Device d = open_device(small_config(store_dir(), {{"pack_mib", 16}}));
-  // One pack holding both sets' chunks.
-  sbx_storage_writer* w = begin(d, "both");
-  auto keep = file_item("keep", random_bytes(500000, 28));
-  auto drop = file_item("drop", random_bytes(1500000, 29));
-  Locator lk = write_item(w, keep);
-  write_item(w, drop);
-  commit(w);
-  w = begin(d, "keeper");
-  Locator linked;
-  ASSERT_EQ(link(w, lk, &linked), SBX_OK);
-  commit(w);
+  const PartlyDeadPack made = write_partly_dead_pack(d, 28);
   ASSERT_EQ(vt_->delete_set(d.get(), str("both")), SBX_OK);
   sbx_gc_stats stats = gc(d, {"keeper"});
   EXPECT_EQ(stats.packs_rewritten, 1u);
   EXPECT_LT(store_file_bytes(), 700000u);
-  expect_reads_back(d, "keeper", {linked}, {keep});
+  expect_reads_back(d, "keeper", {made.linked}, {made.keep});
 }
 
 TEST_F(DedupGc, APartlyDeadPackWhoseTrailerIsDamagedIsLeftAsItIs) {
   Device d = open_device(small_config(store_dir(), {{"pack_mib", 16}}));
-  sbx_storage_writer* w = begin(d, "both");
-  auto keep = file_item("keep", random_bytes(500000, 32));
-  Locator lk = write_item(w, keep);
-  write_item(w, file_item("drop", random_bytes(1500000, 33)));
-  commit(w);
-  w = begin(d, "keeper");
-  Locator linked;
-  ASSERT_EQ(link(w, lk, &linked), SBX_OK);
-  commit(w);
+  const PartlyDeadPack made = write_partly_dead_pack(d, 32);
   ASSERT_EQ(vt_->delete_set(d.get(), str("both")), SBX_OK);
   std::filesystem::path pack;  // the one with the data (the linked set's metadata has a pack of its own)
   for (const auto& file : store_files())
@@ -124,7 +106,7 @@ TEST_F(DedupGc, APartlyDeadPackWhoseTrailerIsDamagedIsLeftAsItIs) {
   EXPECT_EQ(stats.packs_rewritten, 0u);
   EXPECT_EQ(std::filesystem::file_size(pack), pack_bytes);
   EXPECT_TRUE(FakeHost::logged("gc left pack", SBX_LOG_WARN));
-  expect_reads_back(d, "keeper", {linked}, {keep});
+  expect_reads_back(d, "keeper", {made.linked}, {made.keep});
   EXPECT_FALSE(verify(d).empty());
 }
 

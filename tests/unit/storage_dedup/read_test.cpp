@@ -137,23 +137,15 @@ TEST_F(DedupRead, ARefusalInsideALargeFileStopsTheReadAhead) {
 TEST_F(DedupRead, AReaderKeptOpenAcrossGcReadsFromTheRewrittenPack) {
   Device d = open_device(small_config(store_dir(), {{"pack_mib", 16}, {"read_threads", 2}}));
   // One pack holding both sets' chunks; gc rewrites it without the dropped file's.
-  sbx_storage_writer* w = begin(d, "both");
-  auto keep = file_item("keep", random_bytes(500000, 28));
-  Locator lk = write_item(w, keep);
-  write_item(w, file_item("drop", random_bytes(1500000, 29)));
-  commit(w);
-  w = begin(d, "keeper");
-  Locator linked;
-  ASSERT_EQ(link(w, lk, &linked), SBX_OK);
-  commit(w);
+  const PartlyDeadPack made = write_partly_dead_pack(d, 28);
   sbx_storage_reader* r = nullptr;
   ASSERT_EQ(vt_->open_set(d.get(), str("keeper"), &r), SBX_OK);
-  sbx_bytes view{linked.data(), linked.size()};
+  sbx_bytes view{made.linked.data(), made.linked.size()};
   auto read_keep = [&] {
     Recorder recorder;
     EXPECT_EQ(vt_->read_entries(r, &view, 1, recorder.sink()), SBX_OK) << FakeHost::last_error();
     return recorder.outcomes.size() == 1 && !recorder.outcomes[0].error &&
-           recorder.outcomes[0].data == keep.data;
+           recorder.outcomes[0].data == made.keep.data;
   };
   EXPECT_TRUE(read_keep());
   ASSERT_EQ(vt_->delete_set(d.get(), str("both")), SBX_OK);
