@@ -261,7 +261,8 @@ std::string file_columns(std::string_view prefix) {
   return column_list(kFileColumnNames, prefix);
 }
 
-FileVersion read_file(const detail::Statement& row) {
+// Both column lists start with these eight, in this order.
+FileVersion read_leading_columns(const detail::Statement& row) {
   FileVersion file;
   file.set_id = row.int64(0);
   file.path = row.blob(1);
@@ -271,6 +272,11 @@ FileVersion read_file(const detail::Statement& row) {
   file.mode = static_cast<uint32_t>(row.int64(5));
   file.uid = static_cast<uint32_t>(row.int64(6));
   file.gid = static_cast<uint32_t>(row.int64(7));
+  return file;
+}
+
+FileVersion read_file(const detail::Statement& row) {
+  FileVersion file = read_leading_columns(row);
   file.user_name = row.blob(8);
   file.group_name = row.blob(9);
   file.mtime_ns = row.int64(10);
@@ -292,20 +298,19 @@ constexpr std::array<const char*, 12> kChangeCheckColumnNames = {
     "set_id", "path", "type",     "deleted",  "size",  "mode",
     "uid",    "gid",  "mtime_ns", "ctime_ns", "inode", "link_target"};
 
+constexpr bool lists_share_leading_columns() {
+  for (size_t i = 0; i < 8; ++i)
+    if (std::string_view(kFileColumnNames[i]) != kChangeCheckColumnNames[i]) return false;
+  return true;
+}
+static_assert(lists_share_leading_columns(), "read_leading_columns reads the first eight of both lists");
+
 std::string change_check_columns() {
   return column_list(kChangeCheckColumnNames);
 }
 
 FileVersion read_change_check(const detail::Statement& row) {
-  FileVersion file;
-  file.set_id = row.int64(0);
-  file.path = row.blob(1);
-  file.type = static_cast<int>(row.int64(2));
-  file.deleted = row.int64(3) != 0;
-  file.size = static_cast<uint64_t>(row.int64(4));
-  file.mode = static_cast<uint32_t>(row.int64(5));
-  file.uid = static_cast<uint32_t>(row.int64(6));
-  file.gid = static_cast<uint32_t>(row.int64(7));
+  FileVersion file = read_leading_columns(row);
   file.mtime_ns = row.int64(8);
   file.ctime_ns = row.int64(9);
   file.inode = static_cast<uint64_t>(row.int64(10));
