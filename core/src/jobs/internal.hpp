@@ -109,7 +109,11 @@ struct LocalLink {
 };
 LocalLink open_local_link(plugins::Registry& registry, const std::string& name);
 
-// Exclusive (writers) or shared (readers) lock on the site; ServiceError(kExitLocked) when taken.
+// How long a job that shares the site waits for an exclusive holder to let go.
+inline constexpr std::chrono::seconds kSharedLockWait{30};
+
+// Exclusive or shared lock on the site; ServiceError(kExitLocked) when it cannot be had: at once for an
+// exclusive one, after up to kSharedLockWait for a shared one.
 class SiteLock {
  public:
   SiteLock(const std::filesystem::path& site_dir, bool exclusive);

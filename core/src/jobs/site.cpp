@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <strongbox/clock.hpp>
+#include <thread>
 
 #include "internal.hpp"
 
@@ -101,12 +102,23 @@ SiteLock::SiteLock(const fs::path& site_dir, bool exclusive) {
   fs::path file = site_dir / "lock";
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw ServiceError("cannot open lock file " + file.string() + ": " + std::strerror(errno));
-  if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+  // Exclusive holds are short upkeep (recovering interrupted jobs, sweeping orphans, removing a device) that
+  // another job's start can take at any moment: a job that shares the site waits them out instead of
+  // failing. An exclusive taker never waits; its callers skip the upkeep when the site is in use.
+  const auto deadline = std::chrono::steady_clock::now() + kSharedLockWait;
+  while (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK && !exclusive && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     ::close(fd_);
     fd_ = -1;
-    throw ServiceError(
-        "site " + site_dir.string() + " is busy: its server or another strongbox job holds its lock",
-        kExitLocked);
+    throw ServiceError("site " + site_dir.string() + " is busy: " +
+                           (exclusive ? std::string("its server or another strongbox job holds its lock")
+                                      : "another strongbox job has held it exclusively for more than " +
+                                            std::to_string(kSharedLockWait.count()) + " s"),
+                       kExitLocked);
   }
 }
 SiteLock::~SiteLock() {
