@@ -65,19 +65,21 @@ size_of() { du -sb "$1" | cut -f1; }
 
 declare -A secs rss
 # measure KEY LABEL CMD...: drops caches, runs CMD under /usr/bin/time (stdout kept in $work/out), prints
-# seconds, MB/s over the tree size and peak RSS, and records them under KEY.
+# seconds, MB/s over the tree size, peak RSS and minor page faults (each costs a trip into the kernel, which
+# on a virtual machine is dear), and records seconds and RSS under KEY.
 measure() {
   local key=$1 name=$2; shift 2
   local t0 t1
   drop_caches
   t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$work/rss" "$@" >"$work/out" 2>"$work/err" || {
+  /usr/bin/time -f '%M %R' -o "$work/rss" "$@" >"$work/out" 2>"$work/err" || {
     echo "$name failed: $*"; cat "$work/err"; cat "$work/rss"; exit 1; }
   t1=$(date +%s.%N)
   secs[$key]=$(echo "$t1 - $t0" | bc -l)
-  rss[$key]=$(tail -1 "$work/rss")
-  printf '%-40s %8.2f s %9.1f MB/s   peak RSS %7.1f MB\n' "$name" "${secs[$key]}" \
-    "$(echo "$bytes / 1000000 / ${secs[$key]}" | bc -l)" "$(echo "${rss[$key]} / 1024" | bc -l)"
+  local faults
+  read -r rss[$key] faults < <(tail -1 "$work/rss")
+  printf '%-40s %8.2f s %9.1f MB/s   peak RSS %7.1f MB   page faults %7d\n' "$name" "${secs[$key]}" \
+    "$(echo "$bytes / 1000000 / ${secs[$key]}" | bc -l)" "$(echo "${rss[$key]} / 1024" | bc -l)" "$faults"
 }
 # growth LABEL BEFORE AFTER: how much a store grew when an identical tree was backed up under another name.
 growth() {
