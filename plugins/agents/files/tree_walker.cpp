@@ -260,12 +260,17 @@ std::optional<BackupRun::Frame> BackupRun::visit_directory(int parent_fd, const 
 
 bool BackupRun::usable(const Listing& listing) {
   if (listing.list_error == 0) return true;
+  // Listing a directory that was removed after it was opened fails with ENOENT: it vanished, as a file
+  // removed during the backup does, and is reported in the same words.
+  const bool vanished = listing.list_error == ENOENT;
   // What was listed before the error is still backed up.
   if (listing.list_partial) {
-    warn("cannot list directory completely: " + errno_text(listing.list_error));
+    warn(vanished ? "vanished while it was being listed; what was listed before is backed up"
+                  : "cannot list directory completely: " + errno_text(listing.list_error));
     return true;
   }
-  warn("cannot list directory: " + errno_text(listing.list_error));
+  warn(vanished ? "vanished before it could be listed"
+                : "cannot list directory: " + errno_text(listing.list_error));
   return false;
 }
 
