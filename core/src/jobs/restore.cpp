@@ -116,7 +116,8 @@ RestoreResult Site::restore(const RestoreRequest& request, const ProgressFn& pro
     size_t recorded = 0;
     for (const auto& chain : chains)
       for (const auto& s : chain) recorded += s.file_count;
-    versions.reserve(recorded);
+    // A hint only: a damaged count must not make the restore ask for more memory than it will use.
+    versions.reserve(std::min<size_t>(recorded, size_t{1} << 20));
   }
   for (const auto& chain : chains) {
     std::vector<int64_t> ids;

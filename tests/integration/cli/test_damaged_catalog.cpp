@@ -70,3 +70,26 @@ TEST(CliDamagedCatalog, AnIncrementalOverADamagedBaseFailsWithOneLineAndEnds) {
   auto after = run_strongbox({"--site", site.string(), "--json", "sets", "list"});
   EXPECT_EQ(after.out, before.out);
 }
+
+// A set's file count only sizes the restore's list in advance: an absurd one (a damaged or hand-edited row)
+// must not stop a full restore.
+TEST(CliDamagedCatalog, AnAbsurdFileCountDoesNotStopAFullRestore) {
+  TempDir dir;
+  auto site = init_site(dir);
+  fs::path data = dir / "data";
+  write_file(data / "a", "alpha");
+  write_file(data / "d" / "b", "beta");
+  ASSERT_EQ(run_strongbox({"--site", site.string(), "backup", data.string()}).exit_code, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((site / "catalog.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(
+      sqlite3_exec(db, "UPDATE backup_sets SET file_count = 9000000000000000000", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  fs::path out = dir / "out";
+  auto restore = run_strongbox({"--site", site.string(), "restore", "--set", "1", "--to", out.string()});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(read_file(out / data.relative_path() / "a"), "alpha");
+  EXPECT_EQ(read_file(out / data.relative_path() / "d" / "b"), "beta");
+}
