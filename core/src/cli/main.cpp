@@ -346,8 +346,8 @@ int run(int argc, char** argv) {
     } else {
       for (const auto& d : r.damage) {
         if (d.set_id)
-          std::fprintf(stderr, "damaged: set %lld %s: %s\n", (long long)d.set_id, d.path.c_str(),
-                       d.problem.c_str());
+          std::fprintf(stderr, "damaged: set %lld%s%s: %s\n", (long long)d.set_id, d.path.empty() ? "" : " ",
+                       d.path.c_str(), d.problem.c_str());
         else
           std::fprintf(stderr, "damaged: %s\n", d.problem.c_str());
       }

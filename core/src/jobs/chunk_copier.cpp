@@ -231,6 +231,7 @@ CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const
   try {
     auto source_device = site.open_device(catalog.device(source.device_id));
     target_device = site.open_device(device_row);
+    refuse_set_unknown_to_catalog(*target_device, device_row.name, source.store_name);
     ChunkTransfer sent =
         transfer_set_chunks(site.registry(), *source_device, *target_device, source.store_name, progress);
     committed = true;
@@ -248,6 +249,19 @@ CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const
     throw ServiceError(e.what());
   }
   return out;
+}
+
+void refuse_set_unknown_to_catalog(plugins::StorageDevice& target, const std::string& device_name,
+                                   const std::string& store_name) {
+  try {
+    target.read_manifest(store_name);
+  } catch (const plugins::PluginError& e) {
+    if (e.status() == SBX_ERR_NOT_FOUND) return;
+    throw;
+  }
+  throw ServiceError("device '" + device_name + "' already holds a set stored as " + store_name +
+                     " that this site's catalog does not list there (written by another site, or before the "
+                     "catalog was rebuilt); it was left as it is");
 }
 
 void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,

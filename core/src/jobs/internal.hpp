@@ -209,6 +209,11 @@ struct ChunkTransfer {
 ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageDevice& source,
                                   plugins::StorageDevice& target, const std::string& store_name,
                                   const ProgressFn& progress);
+// Throws a ServiceError when `target` already holds a set stored as `store_name`. Called by the copies that
+// own a catalog row for that name: the catalog does not list such a set there (another site shares the
+// device, or the catalog was rebuilt), and a copy that failed would delete it with its own.
+void refuse_set_unknown_to_catalog(plugins::StorageDevice& target, const std::string& device_name,
+                                   const std::string& store_name);
 // Adds the versions of a copied set to the catalog (same locators, set_id of `out`), counting entries and
 // bytes.
 void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,

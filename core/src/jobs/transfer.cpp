@@ -133,6 +133,20 @@ void write_listing(const std::string& dir, const nlohmann::json& listing) {
   detail::write_file_durably(std::filesystem::path(dir) / kListingFile, listing.dump() + "\n");
 }
 
+// The store name of the base set's instance on `device_id`: an incremental names its base's original, which
+// may live elsewhere while a copy of it is the one exported beside the incremental.
+std::string base_instance_on(catalog::Catalog& catalog, int64_t base_set_id, int64_t device_id) {
+  auto base = catalog.find_set(base_set_id);
+  if (!base) return "";
+  const int64_t original = base->copy_of.value_or(base->id);
+  if (auto first = catalog.find_set(original);
+      first && first->device_id == device_id && first->state == "complete")
+    return first->store_name;
+  for (const auto& copy : catalog.copies_of_set(original))
+    if (copy.device_id == device_id && copy.state == "complete") return copy.store_name;
+  return base->store_name;
+}
+
 }  // namespace
 
 TransferResult Site::transfer_export(const std::vector<int64_t>& set_ids, const std::string& dir,
@@ -195,8 +209,7 @@ TransferResult Site::transfer_export(const std::vector<int64_t>& set_ids, const 
       catalog_->for_each_file(set.id,
                               [&](const catalog::FileVersion& v) { versions.push_back(version_json(v)); });
       std::string base_store;
-      if (set.base_set_id)
-        if (auto base = catalog_->find_set(*set.base_set_id)) base_store = base->store_name;
+      if (set.base_set_id) base_store = base_instance_on(*catalog_, *set.base_set_id, source_row.id);
       nlohmann::json entry = {{"store_name", set.store_name}, {"original_id", set.copy_of.value_or(set.id)},
                               {"level", set.level},           {"base_store_name", base_store},
                               {"series", set.series},         {"sources", set.sources},
@@ -264,13 +277,22 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
     auto drive = registry_->open_storage(device_row->type, drive_settings);
     // Sets by store name: what this site already has, on the target device and elsewhere.
     std::map<std::string, catalog::BackupSet> on_target, anywhere;
+    std::map<std::string, catalog::BackupSet> in_flight;  // on the target, still being written
     for (const auto& s : catalog_->list_sets()) {
-      if (s.state == "expired" || s.store_name.empty()) continue;
+      if (s.store_name.empty()) continue;
+      if (s.state == "writing" && s.device_id == device_row->id) in_flight[s.store_name] = s;
+      if (s.state != "complete") continue;
       if (s.device_id == device_row->id) on_target[s.store_name] = s;
       anywhere.emplace(s.store_name, s);
     }
     for (const auto& entry : listing.at("sets")) {
       const std::string store_name = entry.at("store_name").get<std::string>();
+      if (auto writing = in_flight.find(store_name); writing != in_flight.end())
+        throw ServiceError(
+            "set " + store_name + " is already being written on device " + device_name + " as set " +
+            std::to_string(writing->second.id) +
+            " (by another import, or left by one that was interrupted and is discarded once the "
+            "site is idle); run the import again later");
       if (on_target.count(store_name)) {
         catalog_->append_job_log(result.job_id, "info",
                                  "set " + store_name + " is already on device " + device_name);
@@ -309,6 +331,7 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
       copied.set_id = catalog_->begin_set(set);
       bool committed = false;
       try {
+        detail::refuse_set_unknown_to_catalog(*target, device_name, store_name);
         auto sent = detail::transfer_set_chunks(*registry_, *drive, *target, store_name, progress);
         committed = true;
         result.chunks_total += sent.chunks_total;

@@ -143,6 +143,18 @@ VerifyResult Site::verify_dedup_device(const catalog::Device& device_row, plugin
       }
       result.damage.push_back({set_id, where.empty() ? "" : "/" + printable(where), what});
     });
+    // A set the catalog holds complete but whose manifest is gone cannot be restored; the device's own check
+    // walks only the manifests it has, so it cannot see that.
+    std::set<std::string> on_device;
+    for (auto& name : device.list_sets()) on_device.insert(std::move(name));
+    for (const auto& [store_name, set_id] : set_of_store_name) {
+      if (on_device.count(store_name)) continue;
+      auto now = catalog_->find_set(set_id);  // expired and collected meanwhile is not damage
+      if (now && now->state == "complete")
+        result.damage.push_back({set_id, "",
+                                 "the device holds no manifest of this set (stored as " + store_name +
+                                     "): it cannot be restored from this device"});
+    }
   } catch (const std::exception& e) {
     result.damage.push_back({0, "", std::string("the device could not be verified: ") + e.what()});
   }

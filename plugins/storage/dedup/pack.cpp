@@ -27,6 +27,18 @@ constexpr size_t kFooterBytes = 4 + SHA256_DIGEST_LENGTH + 8;
   throw sdk::Error(SBX_ERR_CORRUPT, "pack " + path + " is damaged: " + why);
 }
 
+// The blob's place comes from an index or a trailer, which may be damaged: it is checked against the file
+// before its length is allocated, so a wild length costs an error, not gigabytes of memory.
+std::string read_within(int fd, uint64_t file_bytes, uint64_t offset, uint32_t length,
+                        const std::string& path) {
+  if (offset > file_bytes || length > file_bytes - offset)
+    throw sdk::Error(SBX_ERR_CORRUPT, "pack " + path + " is shorter than its index says");
+  std::string out(length, '\0');
+  if (storage::pread_full(fd, out.data(), length, offset, path) != length)
+    throw sdk::Error(SBX_ERR_CORRUPT, "pack " + path + " is shorter than its index says");
+  return out;
+}
+
 bool is_pack_name(std::string_view name) {
   if (name.size() != 32 + 5 || name.substr(32) != ".pack") return false;
   for (char c : name.substr(0, 32))
@@ -200,10 +212,7 @@ std::string read_blob(const std::string& pack_path, uint64_t offset, uint32_t le
     storage::throw_errno(err, "cannot open " + pack_path);
   }
   storage::UniqueFd fd(raw);
-  std::string out(length, '\0');
-  if (storage::pread_full(fd.get(), out.data(), length, offset, pack_path) != length)
-    throw sdk::Error(SBX_ERR_CORRUPT, "pack " + pack_path + " is shorter than its index says");
-  return out;
+  return read_within(fd.get(), storage::file_size(fd.get(), pack_path), offset, length, pack_path);
 }
 
 }  // namespace sbx::dedup
@@ -213,7 +222,7 @@ namespace sbx::dedup {
 std::string PackFiles::read(const std::string& pack, uint64_t offset, uint32_t length) {
   const std::string path = layout_.pack_path(pack);
   auto it = open_.begin();
-  while (it != open_.end() && it->first != pack) ++it;
+  while (it != open_.end() && it->name != pack) ++it;
   if (it == open_.end()) {
     int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (raw < 0) {
@@ -221,15 +230,14 @@ std::string PackFiles::read(const std::string& pack, uint64_t offset, uint32_t l
       if (err == ENOENT) throw sdk::Error(SBX_ERR_NOT_FOUND, "pack " + path + " is missing");
       storage::throw_errno(err, "cannot open " + path);
     }
-    open_.emplace_front(pack, storage::UniqueFd(raw));
+    storage::UniqueFd fd(raw);
+    const uint64_t bytes = storage::file_size(fd.get(), path);
+    open_.push_front({pack, std::move(fd), bytes});
     if (open_.size() > kOpenPacks) open_.pop_back();
   } else if (it != open_.begin()) {
     open_.splice(open_.begin(), open_, it);
   }
-  std::string out(length, '\0');
-  if (storage::pread_full(open_.front().second.get(), out.data(), length, offset, path) != length)
-    throw sdk::Error(SBX_ERR_CORRUPT, "pack " + path + " is shorter than its index says");
-  return out;
+  return read_within(open_.front().fd.get(), open_.front().bytes, offset, length, path);
 }
 
 }  // namespace sbx::dedup

@@ -77,7 +77,12 @@ class PackFiles {
  private:
   static constexpr size_t kOpenPacks = 32;
   const PackLayout& layout_;
-  std::list<std::pair<std::string, storage::UniqueFd>> open_;  // most recently used first
+  struct OpenPack {
+    std::string name;
+    storage::UniqueFd fd;
+    uint64_t bytes;  // packs are never changed once written
+  };
+  std::list<OpenPack> open_;  // most recently used first
 };
 
 }  // namespace sbx::dedup

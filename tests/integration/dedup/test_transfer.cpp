@@ -1,9 +1,32 @@
 // Transfer drives: export sets with their chunks to a directory, import them into another dedup device of
 // the domain, restore from there; a later optimized duplication sends only new chunks; the reverse direction
 // works the same way; wrong domains, missing or damaged listings are refused without changing anything.
+#include <sqlite3.h>
+#include <sys/file.h>
+
+#include <fstream>
+
 #include "dedup_site.hpp"
 
 using namespace sbx::test;
+
+namespace {
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+void run_sql(const fs::path& db_file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+}  // namespace
 
 TEST(DedupTransfer, SeedARemoteStoreByDrive) {
   DedupSite s;
@@ -88,4 +111,84 @@ TEST(DedupTransfer, WrongDomainAndBadDrivesAreRefused) {
   EXPECT_NE(unmounted.err.find("is the drive mounted?"), std::string::npos) << unmounted.err;
   auto disk_set = s.run({"transfer", "export", "999", "--to", (s.dir() / "usb2").string()});
   EXPECT_EQ(disk_set.exit_code, 2);
+}
+
+TEST(DedupTransfer, ASetOnTheTargetThatTheCatalogDoesNotListIsLeftAlone) {
+  // Another site sharing the device (or this site after its catalog was rebuilt) holds the set already; an
+  // import that failed after sending would have deleted it together with its own half-made copy.
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(200000, 7));
+  int64_t set = s.backup(data, "a");
+  auto state = snapshot(data);
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(set), "--to", drive.string()});
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 1u);
+
+  fs::path other = s.dir() / "other-site";
+  ASSERT_EQ(run_strongbox({"init", other.string()}).exit_code, 0);
+  auto add = run_strongbox({"--site", other.string(), "devices", "add", "b-too", "--type", "dedup", "--path",
+                            (s.dir() / "b").string(), "--key-file", s.key()});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  // A listing that fails only after the chunks and the manifest went over: one version listed twice.
+  auto listing = read_json(drive / "strongbox-transfer.json");
+  auto& versions = listing["sets"][0]["versions"];
+  versions.push_back(versions[0]);
+  write_file(drive / "strongbox-transfer.json", listing.dump());
+  auto r =
+      run_strongbox({"--site", other.string(), "transfer", "import", drive.string(), "--device", "b-too"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("that this site's catalog does not list there"), std::string::npos) << r.err;
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][0].get<int64_t>(), data, "b")), "");
+  EXPECT_EQ(s.run({"verify", "--device", "b", "--read-data"}).exit_code, 0);
+}
+
+TEST(DedupTransfer, ASetStillBeingWrittenOnTheTargetIsNotCountedAsImported) {
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 8));
+  int64_t set = s.backup(data, "a");
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(set), "--to", drive.string()});
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 1u);
+  const int64_t copy = imported["sets"][0].get<int64_t>();
+  // As an import killed before it committed leaves it while another job keeps the site busy (so nothing
+  // discards it yet).
+  run_sql(s.site() / "catalog.db",
+          "UPDATE backup_sets SET state = 'writing' WHERE id = " + std::to_string(copy));
+  int busy = ::open((s.site() / "lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(busy, 0);
+  ASSERT_EQ(::flock(busy, LOCK_SH | LOCK_NB), 0);
+  auto again = s.run({"transfer", "import", drive.string(), "--device", "b"});
+  ::close(busy);
+  EXPECT_EQ(again.exit_code, 1) << again.out;
+  EXPECT_NE(again.err.find("is already being written on device b as set " + std::to_string(copy)),
+            std::string::npos)
+      << again.err;
+}
+
+TEST(DedupTransfer, ACopiedFullTravelsWithTheIncrementalsMadeOnIt) {
+  // An incremental names its base's original; when the full on the exporting device is a copy under its own
+  // store name, the listing must name that copy, which is the one on the drive.
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(150000, 9));
+  int64_t on_disk = s.backup(data, "disk1");
+  int64_t full = s.run_json({"duplicate", std::to_string(on_disk), "--to", "a"})["set_id"].get<int64_t>();
+  write_file(data / "g", random_text(150000, 10));
+  int64_t inc = s.backup(data, "a", "incremental");
+  auto state = snapshot(data);
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(full), std::to_string(inc), "--to", drive.string()});
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 2u) << imported.dump();
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
 }

@@ -63,3 +63,24 @@ TEST(DedupVerify, BadArgumentsAreRefused) {
     EXPECT_FALSE(r.err.empty());
   }
 }
+
+TEST(DedupVerify, ACompleteSetWhoseManifestIsGoneIsDamage) {
+  // The device's own check walks the manifests it has; a set the catalog holds complete and the device lost
+  // cannot be restored, and verify must say so rather than "no damage".
+  DedupSite s;
+  s.add_dedup("dd");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 3));
+  int64_t lost = s.backup(data, "dd");
+  EXPECT_EQ(s.run({"verify", "--device", "dd", "--read-data"}).exit_code, 0);
+  std::vector<fs::path> manifests;
+  for (const auto& e : fs::directory_iterator(s.dir() / "dd" / "sets"))
+    if (e.path().extension() == ".manifest") manifests.push_back(e.path());
+  ASSERT_EQ(manifests.size(), 1u);
+  fs::remove(manifests.front());
+  auto r = s.run({"verify", "--device", "dd", "--read-data"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("damaged: set " + std::to_string(lost) + ": the device holds no manifest of this set"),
+            std::string::npos)
+      << r.err;
+}

@@ -1,5 +1,8 @@
 // Reading a set back with chunks decoded ahead of the host (read_threads) or on the host's own thread: the
 // same entries in the same order, bounded by the read-ahead window, and damage fails only its own file.
+#include <sqlite3.h>
+#include <sys/resource.h>
+
 #include "dedup_harness.hpp"
 
 namespace sbx::dedup_test {
@@ -111,6 +114,43 @@ TEST_F(DedupRead, APackCutShortFailsOnlyTheFilesPastTheCut) {
     else
       EXPECT_EQ(failed, failed_with_no_threads);
   }
+}
+
+TEST_F(DedupRead, AWildLengthInTheIndexCostsAnErrorNotItsMemory) {
+  // The index may be damaged, or come from a hostile transfer drive: a blob's length is checked against its
+  // pack before it is allocated.
+  std::vector<Item> items{file_item("big", random_bytes(200000, 11)),
+                          file_item("small", random_bytes(900, 12))};
+  std::vector<Locator> locators;
+  {
+    Device d = open_device(config_with(0));
+    locators = write_set(d, "s", items);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((store_dir() + "/index.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE blob_rows SET length = 4294967295 WHERE id = "
+                         "(SELECT id FROM blob_rows ORDER BY length DESC LIMIT 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  struct rusage before {};
+  ::getrusage(RUSAGE_SELF, &before);
+  for (unsigned threads : {0u, 2u}) {
+    SCOPED_TRACE("read_threads " + std::to_string(threads));
+    Device d = open_device(config_with(threads));
+    auto outcomes = read(d, "s", locators);
+    ASSERT_EQ(outcomes.size(), 2u);
+    EXPECT_TRUE(outcomes[0].error);
+    EXPECT_EQ(outcomes[0].error_status, SBX_ERR_CORRUPT) << outcomes[0].error_message;
+    EXPECT_NE(outcomes[0].error_message.find("shorter than its index says"), std::string::npos)
+        << outcomes[0].error_message;
+    EXPECT_FALSE(outcomes[1].error) << outcomes[1].error_message;
+  }
+  struct rusage after {};
+  ::getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 1L << 20) << "peak memory grew by KiB";
 }
 
 TEST_F(DedupRead, ARefusalInsideALargeFileStopsTheReadAhead) {
