@@ -117,17 +117,23 @@ void Site::sweep_orphans_if_idle() {
   }
 }
 
-// Names a device holds that no live catalog set refers to: data of expired sets whose deletion was
-// interrupted, or partial files of killed backups. Called under the exclusive site lock.
+// Data of sets this catalog expired whose deletion was interrupted. A name the catalog never recorded on a
+// device is not this site's to delete (another site may share the device, or the catalog was restored from
+// an older copy): it is kept and reported. Called under the exclusive site lock.
 void Site::sweep_orphans() {
-  std::set<std::string> live;
+  std::map<int64_t, std::set<std::string>> live, expired;
   for (const auto& s : catalog_->list_sets())
-    if (s.state == "complete" || s.state == "writing") live.insert(s.store_name);
+    (s.state == "expired" ? expired : live)[s.device_id].insert(s.store_name);
   for (const auto& d : catalog_->list_devices()) {
     try {
       auto device = open_device(d);
-      for (const auto& name : device->list_sets())
-        if (!live.count(name)) device->delete_set(name);
+      for (const auto& name : device->list_sets()) {
+        if (live[d.id].count(name)) continue;
+        if (expired[d.id].count(name))
+          device->delete_set(name);
+        else
+          spdlog::warn("device {} holds set {}, which this catalog does not know; it is kept", d.name, name);
+      }
     } catch (const std::exception& e) {
       spdlog::warn("could not sweep device {}: {}", d.name, e.what());
     }

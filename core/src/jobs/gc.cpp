@@ -60,7 +60,7 @@ GcResult Site::collect_garbage(const std::string& device_name, bool dry_run, con
               " chunks of " + std::to_string(r.sets_marked) + " live sets remain, " +
               std::to_string(r.bytes_after) + " bytes");
       if (r.sets_unknown)
-        catalog_->append_job_log(result.job_id, "warn",
+        catalog_->append_job_log(result.job_id, "warning",
                                  "device " + row.name + " holds " + std::to_string(r.sets_unknown) +
                                      " sets the catalog does not know; gc kept them");
     } catch (const std::exception& e) {

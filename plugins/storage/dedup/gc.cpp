@@ -38,6 +38,7 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
   sbx_gc_stats stats{};
   stats.struct_size = sizeof stats;
   auto index = store.open_index();
+  index->sync_every_commit();
   auto codec = store.make_codec();
   PackFiles files(store.layout());
   EntryFinder finder(store, *codec,

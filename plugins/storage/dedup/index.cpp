@@ -281,6 +281,10 @@ void ChunkIndex::for_each_pack_with_blobs(const PackBlobsFn& fn,
   finish_packs_before(INT64_MAX);
 }
 
+void ChunkIndex::sync_every_commit() {
+  exec("PRAGMA synchronous=FULL");
+}
+
 void ChunkIndex::move_blobs(const std::string& from, const std::string& to, uint64_t to_bytes,
                             const std::vector<PackRecord>& records) {
   transaction([&] {

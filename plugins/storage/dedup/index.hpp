@@ -37,6 +37,10 @@ class ChunkIndex {
   ChunkIndex(const ChunkIndex&) = delete;
   ChunkIndex& operator=(const ChunkIndex&) = delete;
 
+  // Every later commit of this connection reaches the disk before it returns. Writers leave that to the
+  // pack trailers (a lost commit is adopted again); gc needs it, because it deletes a pack once its rows
+  // moved, and a move lost after the delete would point live rows at the deleted pack.
+  void sync_every_commit();
   std::optional<BlobLocation> find(const ChunkId& id);
   bool has_pack(const std::string& pack);
   // Adds a written pack and its blobs (an id already indexed keeps its first location).

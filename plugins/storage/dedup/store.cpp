@@ -70,14 +70,10 @@ Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
   struct stat st;
   const std::string config_path = settings_.root + "/dedup.json";
   if (::stat(config_path.c_str(), &st) == 0) {
+    // "domain_from" matters only when the store is made: the store's own dedup.json holds its keys from then
+    // on. Reading the other store at every open would make this one unreadable once that one is lost, which
+    // is when an offsite copy is needed most.
     config_ = load_store_config(settings_.root, settings_.key_file);
-    if (!settings_.domain_from.empty()) {
-      StoreConfig other = load_store_config(settings_.domain_from, settings_.key_file);
-      if (other.keys.domain != config_.keys.domain)
-        throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "dedup device: " + settings_.root +
-                                                       " already belongs to another dedup domain than " +
-                                                       settings_.domain_from);
-    }
   } else if (errno == ENOENT) {
     config_ = create_store_config(settings_.root, settings_.key_file, settings_.domain_from,
                                   settings_.chunker.value_or(default_chunker_params()));

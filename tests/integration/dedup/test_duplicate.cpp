@@ -80,3 +80,19 @@ TEST(DedupDuplicate, AKilledDuplicationResumesWithoutResending) {
   EXPECT_GT(resumed["chunks_sent"].get<uint64_t>(), 0u);
   EXPECT_EQ(diff_trees(snapshot(data), s.restored(resumed["set_id"].get<int64_t>(), data, "resumed")), "");
 }
+
+TEST(DedupDuplicate, TheCopyOpensAfterTheStoreItTookItsDomainFromIsLost) {
+  // "domain_from" names the store a device joins when it is made; the offsite copy must not depend on that
+  // store afterwards, since it is needed most when that store is gone.
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(200000, 12));
+  int64_t set = s.backup(data, "a");
+  auto state = snapshot(data);
+  int64_t copy = s.run_json({"duplicate", std::to_string(set), "--to", "b"})["set_id"].get<int64_t>();
+  fs::remove_all(s.dir() / "a");
+  EXPECT_EQ(diff_trees(state, s.restored(copy, data, "b")), "");
+  EXPECT_EQ(s.run({"verify", "--device", "b", "--read-data"}).exit_code, 0);
+}

@@ -90,3 +90,40 @@ TEST(DedupGc, ADiskDeviceHasNoGarbageToCollect) {
   EXPECT_EQ(none.exit_code, 0);
   EXPECT_NE(none.out.find("no dedup devices"), std::string::npos) << none.out;
 }
+
+TEST(DedupGc, ASetAnotherSiteWroteIsKeptByExpireAndGc) {
+  // Two sites share one dedup path (or a catalog was restored from an older copy): what this catalog never
+  // recorded is not its to delete. expire keeps such a set's manifest, and gc keeps its chunks, warns and
+  // succeeds.
+  DedupSite s;
+  s.add_dedup("dd");
+  s.expire_everything_possible();
+  fs::path data = s.dir() / "data";
+  write_file(data / "mine", random_text(200000, 5));
+  s.backup(data, "dd");
+  s.backup(data, "dd");
+
+  fs::path other = s.dir() / "other-site";
+  ASSERT_EQ(run_strongbox({"init", other.string()}).exit_code, 0);
+  auto add = run_strongbox({"--site", other.string(), "devices", "add", "shared", "--type", "dedup", "--path",
+                            (s.dir() / "dd").string(), "--key-file", s.key()});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  fs::path theirs = s.dir() / "theirs";
+  write_file(theirs / "f", random_text(300000, 6));
+  auto state = snapshot(theirs);
+  auto backup =
+      run_strongbox({"--site", other.string(), "--json", "backup", theirs.string(), "--device", "shared"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+
+  EXPECT_EQ(s.run({"expire"}).exit_code, 0);
+  auto gc = s.run({"--json", "gc"});
+  EXPECT_EQ(gc.exit_code, 0) << gc.err;
+  auto lines = gc.json_lines();
+  ASSERT_FALSE(lines.empty()) << gc.out;
+  EXPECT_EQ(lines.back()["devices"][0]["sets_unknown"], 1) << gc.out;
+  fs::path restored = s.dir() / "restore-theirs";
+  auto restore =
+      run_strongbox({"--site", other.string(), "restore", "--set", "1", "--to", restored.string()});
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(diff_trees(state, snapshot(restored / theirs.relative_path())), "");
+}
