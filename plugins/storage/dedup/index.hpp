@@ -94,14 +94,24 @@ class ChunkIndex {
   template <class Fn>
   void transaction(Fn&& fn) {
     end_read();
+    // gc keeps its marks in an open transaction. It is committed here and opened again afterwards, so the
+    // write runs on its own (adopting a pack the marking found unindexed), and the marking then reads a
+    // snapshot that has what writers indexed meanwhile.
+    const bool marking = marking_in_transaction_;
+    if (marking) {
+      exec("COMMIT");
+      marks_pending_ = 0;
+    }
     exec("BEGIN IMMEDIATE");
     try {
       fn();
       exec("COMMIT");
     } catch (...) {
       exec_noexcept("ROLLBACK");
+      if (marking) exec_noexcept("BEGIN");
       throw;
     }
+    if (marking) exec("BEGIN");
   }
 
  private:
