@@ -596,11 +596,16 @@ void DedupDevice::set_chunks(std::string_view set_name,
   ChunkIdSet seen;
   auto list = [&](const ChunkId& id) {
     if (!seen.insert(id).second) return;
-    auto where = r.index->find(id);
-    if (!where)
+    // Through the pack trailers when the index lost the row, as a restore of the set would.
+    BlobLocation where;
+    try {
+      where = locate_stored(*store_, *r.index, id);
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_NOT_FOUND) throw;
       throw sdk::Error(SBX_ERR_NOT_FOUND, "set \"" + std::string(set_name) + "\" needs chunk " +
                                               to_hex(id_view(id)).substr(0, 16) + ", which the store lacks");
-    fn(id_view(id), where->length);
+    }
+    fn(id_view(id), where.length);
   };
   r.entries.walk_blobs(
       manifest,

@@ -96,3 +96,19 @@ TEST(DedupDuplicate, TheCopyOpensAfterTheStoreItTookItsDomainFromIsLost) {
   EXPECT_EQ(diff_trees(state, s.restored(copy, data, "b")), "");
   EXPECT_EQ(s.run({"verify", "--device", "b", "--read-data"}).exit_code, 0);
 }
+
+TEST(DedupDuplicate, AnOptimizedCopyGoesThroughAfterTheSourceIndexIsLost) {
+  // The index is rebuilt from the pack trailers when needed; listing a set's chunks for a copy must take
+  // that path too, as a restore does, instead of saying the store lacks them.
+  DedupSite s;
+  s.add_dedup("local");
+  s.add_dedup("offsite", "local");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(300000, 15));
+  int64_t set = s.backup(data, "local");
+  auto state = snapshot(data);
+  for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(s.dir() / "local" / file);
+  auto copy = s.run_json({"duplicate", std::to_string(set), "--to", "offsite"});
+  EXPECT_TRUE(copy.value("optimized", false)) << copy.dump();
+  EXPECT_EQ(diff_trees(state, s.restored(copy["set_id"].get<int64_t>(), data, "copy")), "");
+}
