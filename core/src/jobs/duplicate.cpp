@@ -43,6 +43,17 @@ DuplicateResult Site::duplicate(const DuplicateRequest& request, const ProgressF
                          kExitUsage);
   }
 
+  if (!request.planned_copy_id) {
+    // A second copy on one device protects nothing more; asked for by hand, it is most likely a repeat.
+    std::vector<catalog::BackupSet> instances = catalog_->copies_of_set(original);
+    if (auto first = catalog_->find_set(original)) instances.push_back(*first);
+    for (const auto& instance : instances)
+      if (instance.device_id == device->id && instance.state != "expired")
+        throw ServiceError("set " + std::to_string(source->id) + " already has a copy on device '" +
+                               device->name + "': set " + std::to_string(instance.id),
+                           kExitUsage);
+  }
+
   DuplicateResult result;
   result.source_set_id = source->id;
   result.device = device->name;

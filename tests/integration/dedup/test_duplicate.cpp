@@ -112,3 +112,25 @@ TEST(DedupDuplicate, AnOptimizedCopyGoesThroughAfterTheSourceIndexIsLost) {
   EXPECT_TRUE(copy.value("optimized", false)) << copy.dump();
   EXPECT_EQ(diff_trees(state, s.restored(copy["set_id"].get<int64_t>(), data, "copy")), "");
 }
+
+TEST(DedupDuplicate, ASecondCopyOnTheSameDeviceIsAUsageError) {
+  DedupSite s;
+  s.add_dedup("local");
+  s.add_dedup("offsite", "local");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 16));
+  int64_t set = s.backup(data, "local");
+  int64_t copy = s.run_json({"duplicate", std::to_string(set), "--to", "offsite"})["set_id"].get<int64_t>();
+  auto again = s.run({"duplicate", std::to_string(set), "--to", "offsite"});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("already has a copy on device 'offsite': set " + std::to_string(copy)),
+            std::string::npos)
+      << again.err;
+  auto back = s.run({"duplicate", std::to_string(copy), "--to", "local"});
+  EXPECT_EQ(back.exit_code, 2) << back.err;
+  EXPECT_NE(back.err.find("already has a copy on device 'local': set " + std::to_string(set)),
+            std::string::npos)
+      << back.err;
+  EXPECT_EQ(s.run({"--json", "alerts", "list"}).out.find("duplicate"), std::string::npos)
+      << "a refused request is no failed job";
+}
