@@ -240,6 +240,7 @@ CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const
     out.bytes_sent = sent.bytes_sent;
     out.stored_bytes = sent.stored_bytes;
     record_copied_versions(catalog, out, versions);
+    out.bytes = source.bytes;  // the same entries with the same data (sparse files count their data only)
     catalog.transaction([&] {
       catalog.complete_set(out.set_id, out.entries, out.bytes, out.stored_bytes, source.warnings);
       if (fulfils) catalog.update_copy(*fulfils, "done", target.job_id, out.set_id, "");
@@ -270,10 +271,7 @@ void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,
   for (const auto* version : versions) {
     catalog::FileVersion copied = *version;
     copied.set_id = out.set_id;
-    if (!copied.deleted) {
-      ++out.entries;
-      if (copied.type == SBX_ENTRY_FILE) out.bytes += copied.size;
-    }
+    if (!copied.deleted) ++out.entries;
     batch.push_back(std::move(copied));
     if (batch.size() >= 5000) {
       catalog.add_file_versions(out.set_id, batch);

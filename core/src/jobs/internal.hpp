@@ -214,8 +214,8 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
 // device, or the catalog was rebuilt), and a copy that failed would delete it with its own.
 void refuse_set_unknown_to_catalog(plugins::StorageDevice& target, const std::string& device_name,
                                    const std::string& store_name);
-// Adds the versions of a copied set to the catalog (same locators, set_id of `out`), counting entries and
-// bytes.
+// Adds the versions of a copied set to the catalog (same locators, set_id of `out`), counting entries. The
+// caller sets out.bytes from the original set: a version's size counts a sparse file's holes.
 void record_copied_versions(catalog::Catalog& catalog, CopiedSet& out,
                             const std::vector<const catalog::FileVersion*>& versions);
 // Copies `source` (a complete set) to `device` by sending only the chunks the device lacks, then the set's

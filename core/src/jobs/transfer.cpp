@@ -338,6 +338,7 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
         result.chunks_sent += sent.chunks_sent;
         result.bytes_sent += sent.bytes_sent;
         detail::record_copied_versions(*catalog_, copied, pointers);
+        copied.bytes = entry.at("bytes").get<uint64_t>();
         catalog_->complete_set(copied.set_id, copied.entries, copied.bytes, sent.stored_bytes,
                                entry.at("warnings").get<uint64_t>());
       } catch (...) {

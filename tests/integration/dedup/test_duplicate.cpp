@@ -134,3 +134,19 @@ TEST(DedupDuplicate, ASecondCopyOnTheSameDeviceIsAUsageError) {
   EXPECT_EQ(s.run({"--json", "alerts", "list"}).out.find("duplicate"), std::string::npos)
       << "a refused request is no failed job";
 }
+
+TEST(DedupDuplicate, ACopyRecordsTheBytesItsOriginalDid) {
+  // A sparse file's holes are no data: the copy must not count them as the original did not.
+  DedupSite s;
+  s.add_dedup("local");
+  s.add_dedup("offsite", "local");
+  fs::path data = s.dir() / "data";
+  write_file(data / "sparse", random_text(4096, 17));
+  fs::resize_file(data / "sparse", 10 << 20);
+  int64_t set = s.backup(data, "local");
+  int64_t copy = s.run_json({"duplicate", std::to_string(set), "--to", "offsite"})["set_id"].get<int64_t>();
+  std::map<int64_t, uint64_t> bytes;
+  for (const auto& j : s.run({"--json", "sets", "list"}).json_lines()) bytes[j["id"]] = j["bytes"];
+  EXPECT_LT(bytes[set], uint64_t(1) << 20) << "the original counts the holes";
+  EXPECT_EQ(bytes[copy], bytes[set]);
+}
