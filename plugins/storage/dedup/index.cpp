@@ -211,6 +211,17 @@ void ChunkIndex::remove_pack(const std::string& pack) {
   if (sqlite3_step(s) != SQLITE_DONE) fail("cannot remove pack " + pack);
 }
 
+void ChunkIndex::forget_packs(const std::vector<std::string>& packs) {
+  transaction([&] {
+    sqlite3_stmt* s = prepare("DELETE FROM pack_files WHERE name = ?");
+    for (const auto& pack : packs) {
+      Reset reset{s};
+      sqlite3_bind_text(s, 1, pack.data(), int(pack.size()), SQLITE_STATIC);
+      if (sqlite3_step(s) != SQLITE_DONE) fail("cannot forget pack " + pack);
+    }
+  });
+}
+
 std::unordered_map<std::string, PackUse> ChunkIndex::use_by_pack() {
   sqlite3_stmt* s = prepare(
       "SELECT p.name, u.blobs, u.bytes FROM (SELECT pack_id, count(*) AS blobs, sum(length) AS bytes"

@@ -47,6 +47,9 @@ class ChunkIndex {
   void add_pack(const std::string& pack, uint64_t bytes, const std::vector<PackRecord>& records);
   // Forgets a pack no row points into (see use_by_pack).
   void remove_pack(const std::string& pack);
+  // Forgets packs whose files are gone, in one transaction; rows pointing into them stay until a copy of
+  // their blob is added (add_pack), or gc drops them.
+  void forget_packs(const std::vector<std::string>& packs);
   // Per pack, the rows that point into it; a pack no row points into is absent.
   std::unordered_map<std::string, PackUse> use_by_pack();
   // The records of `pack`'s trailer the index points at (a blob stored twice is indexed in one pack only).

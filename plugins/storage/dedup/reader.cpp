@@ -275,7 +275,7 @@ class SetReader::Pipeline {
             stored = read_located(readers.files, unit->where, [&] {
               // gc moved the blob since the planner looked: this worker needs an index of its own after all.
               if (!readers.index) readers.index = readers.store.open_index();
-              return locate_stored(readers.store, *readers.index, chunk.id);
+              return relocate_stored(readers.store, *readers.index, chunk.id);
             });
             view = stored;
           }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <strongbox/sdk/plugin.hpp>
+#include <unordered_set>
 
 #include "bytes.hpp"
 #include "common/settings.hpp"
@@ -130,8 +131,19 @@ Manifest Store::load_manifest(BlobCodec& codec, std::string_view set) const {
 }
 
 size_t Store::adopt_unindexed_packs(ChunkIndex& index) const {
+  // Packs the index lists whose files are gone go first: their rows then yield to the copies adopted below.
+  // Only an index that lost commits (a power cut, an older copy put back) lists such packs, and its rows
+  // may point there while the blobs live in a pack gc rewrote; kept, they would hide that pack from gc's
+  // marking, and gc would delete it as unused.
+  const std::vector<std::string> on_disk = list_packs(layout_);
+  const std::unordered_set<std::string> present(on_disk.begin(), on_disk.end());
+  std::vector<std::string> gone;
+  index.for_each_pack([&](const std::string& pack, uint64_t) {
+    if (!present.count(pack)) gone.push_back(pack);
+  });
+  if (!gone.empty()) index.forget_packs(gone);
   size_t adopted = 0;
-  for (const auto& pack : list_packs(layout_)) {
+  for (const auto& pack : on_disk) {
     if (index.has_pack(pack)) continue;
     try {
       uint64_t bytes = 0;
@@ -222,9 +234,14 @@ std::string read_located(PackFiles& files, const BlobLocation& where,
   return files.read(moved.pack, moved.offset, moved.length);
 }
 
+BlobLocation relocate_stored(const Store& store, ChunkIndex& index, const ChunkId& id) {
+  store.adopt_unindexed_packs(index);
+  return locate_stored(store, index, id);
+}
+
 std::string fetch_stored(const Store& store, ChunkIndex& index, PackFiles& files, const ChunkId& id) {
   return read_located(files, locate_stored(store, index, id),
-                      [&] { return locate_stored(store, index, id); });
+                      [&] { return relocate_stored(store, index, id); });
 }
 
 }  // namespace sbx::dedup

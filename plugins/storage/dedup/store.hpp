@@ -115,6 +115,9 @@ std::vector<ChunkId> live_session_ids(const Store& store);
 // Where a blob is; when the index lacks it, adopts unindexed packs and looks again. Throws
 // SBX_ERR_NOT_FOUND when the id is not in the store.
 BlobLocation locate_stored(const Store& store, ChunkIndex& index, const ChunkId& id);
+// Where a blob is now that the pack the index named for it is gone: packs are adopted again (see
+// adopt_unindexed_packs) before the index is asked. Throws SBX_ERR_NOT_FOUND when no pack has it.
+BlobLocation relocate_stored(const Store& store, ChunkIndex& index, const ChunkId& id);
 // The stored bytes at `where`; when that pack is gone (gc moved the blob since), reads where
 // `locate_again` says it is now.
 std::string read_located(PackFiles& files, const BlobLocation& where,
