@@ -25,6 +25,21 @@ namespace {
 // frees.
 constexpr double kRewriteDeadShare = 0.2;
 
+// What the sweep does with a pack of `pack_bytes` whose remaining rows are `live` (none: null), and the bytes
+// that frees: all of them for a pack nothing lives in; for a rewrite, the dead bytes, since the new pack
+// holds the live blobs with a trailer row each (8 bytes of magic, 44 per row, 44 of footer).
+struct SweepPlan {
+  enum Action { keep, rewrite, remove } action;
+  uint64_t bytes_freed;
+};
+SweepPlan plan_sweep(uint64_t pack_bytes, const PackUse* live) {
+  if (!live || live->blobs == 0) return {SweepPlan::remove, pack_bytes};
+  const uint64_t overhead = 8 + 44 + 44 * live->blobs;
+  const uint64_t dead = pack_bytes > live->bytes + overhead ? pack_bytes - live->bytes - overhead : 0;
+  if (dead == 0 || double(dead) < kRewriteDeadShare * double(pack_bytes)) return {SweepPlan::keep, 0};
+  return {SweepPlan::rewrite, dead};
+}
+
 }  // namespace
 
 sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_sets, bool dry_run) {
@@ -74,7 +89,7 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
   index->mark_begin();
   for (const auto& set : store.committed_sets()) mark_set(set);
   std::vector<ChunkId> dead;
-  std::map<std::string, uint64_t> dead_bytes_by_pack;
+  std::map<std::string, PackUse> dead_by_pack;
   {
     StoreLock exclusive(store.lock_path(), true);
     // Sets before sessions: a group a session marked first would not be walked for its set's chunks.
@@ -85,14 +100,26 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
     dead = index->unmarked();
     for (const auto& id : dead)
       if (auto where = index->find(id)) {
-        stats.bytes_freed += where->length;
-        dead_bytes_by_pack[where->pack] += where->length;
+        PackUse& in_pack = dead_by_pack[where->pack];
+        ++in_pack.blobs;
+        in_pack.bytes += where->length;
       }
     stats.chunks_freed = dead.size();
     if (!dry_run) index->remove_blobs(dead);
   }
   stats.chunks_live = index->blob_count() - (dry_run ? dead.size() : 0);
   if (dry_run) {
+    // What the sweep below would free, by the same rule: a dead blob in a pack kept as it is frees nothing.
+    const auto use = index->use_by_pack();
+    index->for_each_pack([&](const std::string& pack, uint64_t bytes) {
+      auto used = use.find(pack);
+      PackUse live = used == use.end() ? PackUse{} : used->second;
+      if (auto gone = dead_by_pack.find(pack); gone != dead_by_pack.end()) {
+        live.blobs -= std::min(live.blobs, gone->second.blobs);
+        live.bytes -= std::min(live.bytes, gone->second.bytes);
+      }
+      stats.bytes_freed += plan_sweep(bytes, &live).bytes_freed;
+    });
     stats.bytes_after = index->pack_bytes() - std::min(index->pack_bytes(), stats.bytes_freed);
     return stats;
   }
@@ -109,7 +136,8 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
     const std::string path = store.layout().pack_path(pack);
     const std::string dir = path.substr(0, path.find_last_of('/'));
     auto used = use.find(pack);
-    if (used == use.end()) {
+    const SweepPlan plan = plan_sweep(bytes, used == use.end() ? nullptr : &used->second);
+    if (plan.action == SweepPlan::remove) {
       if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         storage::throw_errno(errno, "cannot delete " + path);
       storage::fsync_directory(dir);
@@ -118,10 +146,7 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
       stats.bytes_freed += bytes;
       continue;
     }
-    const uint64_t overhead = 8 + 44 + 44 * used->second.blobs;
-    const uint64_t live_bytes = used->second.bytes;
-    const uint64_t dead_bytes = bytes > live_bytes + overhead ? bytes - live_bytes - overhead : 0;
-    if (dead_bytes == 0 || double(dead_bytes) < kRewriteDeadShare * double(bytes)) continue;
+    if (plan.action == SweepPlan::keep) continue;
     // A pack whose trailer cannot be read, or does not list every row pointing into it, is left as it is
     // for verify to report: rewriting it could only lose what the index still points at.
     std::vector<PackRecord> rows;
