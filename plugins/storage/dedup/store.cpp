@@ -135,12 +135,16 @@ size_t Store::adopt_unindexed_packs(ChunkIndex& index) const {
   // Only an index that lost commits (a power cut, an older copy put back) lists such packs, and its rows
   // may point there while the blobs live in a pack gc rewrote; kept, they would hide that pack from gc's
   // marking, and gc would delete it as unused.
+  // The index is read before the directory: a writer renames its pack into place before indexing it, so a
+  // pack indexed by then is on disk unless it was deleted. The other order would take a pack a writer
+  // indexed in between for gone.
+  std::vector<std::string> indexed;
+  index.for_each_pack([&](const std::string& pack, uint64_t) { indexed.push_back(pack); });
   const std::vector<std::string> on_disk = list_packs(layout_);
   const std::unordered_set<std::string> present(on_disk.begin(), on_disk.end());
   std::vector<std::string> gone;
-  index.for_each_pack([&](const std::string& pack, uint64_t) {
-    if (!present.count(pack)) gone.push_back(pack);
-  });
+  for (auto& pack : indexed)
+    if (!present.count(pack)) gone.push_back(std::move(pack));
   if (!gone.empty()) index.forget_packs(gone);
   size_t adopted = 0;
   for (const auto& pack : on_disk) {
