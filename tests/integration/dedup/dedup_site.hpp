@@ -63,6 +63,22 @@ class DedupSite {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
+  // A second site in dir/other-site with a device AS at the path of this site's device `device`: two sites
+  // sharing a store, or this one after its catalog was rebuilt.
+  fs::path other_site_sharing(const std::string& device, const std::string& as) const {
+    fs::path other = dir_ / "other-site";
+    EXPECT_EQ(run_strongbox({"init", other.string()}).exit_code, 0);
+    auto add = run_strongbox({"--site", other.string(), "devices", "add", as, "--type", "dedup", "--path",
+                              (dir_ / device).string(), "--key-file", key_});
+    EXPECT_EQ(add.exit_code, 0) << add.err;
+    return other;
+  }
+
+  // The device's index is a cache of its pack trailers; this loses it.
+  void lose_index(const std::string& device) const {
+    for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(dir_ / device / file);
+  }
+
   int64_t backup(const fs::path& data, const std::string& device, const std::string& level = "full") const {
     auto j = run_json({"backup", data.string(), "--device", device, "--level", level});
     return j.value("set_id", int64_t(0));

@@ -107,7 +107,7 @@ TEST(DedupDuplicate, AnOptimizedCopyGoesThroughAfterTheSourceIndexIsLost) {
   write_file(data / "f", random_text(300000, 15));
   int64_t set = s.backup(data, "local");
   auto state = snapshot(data);
-  for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(s.dir() / "local" / file);
+  s.lose_index("local");
   auto copy = s.run_json({"duplicate", std::to_string(set), "--to", "offsite"});
   EXPECT_TRUE(copy.value("optimized", false)) << copy.dump();
   EXPECT_EQ(diff_trees(state, s.restored(copy["set_id"].get<int64_t>(), data, "copy")), "");

@@ -103,11 +103,7 @@ TEST(DedupGc, ASetAnotherSiteWroteIsKeptByExpireAndGc) {
   s.backup(data, "dd");
   s.backup(data, "dd");
 
-  fs::path other = s.dir() / "other-site";
-  ASSERT_EQ(run_strongbox({"init", other.string()}).exit_code, 0);
-  auto add = run_strongbox({"--site", other.string(), "devices", "add", "shared", "--type", "dedup", "--path",
-                            (s.dir() / "dd").string(), "--key-file", s.key()});
-  ASSERT_EQ(add.exit_code, 0) << add.err;
+  fs::path other = s.other_site_sharing("dd", "shared");
   fs::path theirs = s.dir() / "theirs";
   write_file(theirs / "f", random_text(300000, 6));
   auto state = snapshot(theirs);
@@ -143,7 +139,7 @@ TEST(DedupGc, ADryRunRebuildsALostIndexInsteadOfFailing) {
   int64_t second = s.backup(data, "dd");
   auto state = snapshot(data);
   EXPECT_EQ(s.run_json({"expire"})["expired"], 1);
-  for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(s.dir() / "dd" / file);
+  s.lose_index("dd");
   auto dry = s.run_json({"gc", "--dry-run"});
   ASSERT_EQ(dry["devices"].size(), 1u) << dry.dump();
   EXPECT_FALSE(dry["devices"][0].contains("error")) << dry.dump();

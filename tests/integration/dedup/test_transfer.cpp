@@ -128,11 +128,7 @@ TEST(DedupTransfer, ASetOnTheTargetThatTheCatalogDoesNotListIsLeftAlone) {
   auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
   ASSERT_EQ(imported["sets"].size(), 1u);
 
-  fs::path other = s.dir() / "other-site";
-  ASSERT_EQ(run_strongbox({"init", other.string()}).exit_code, 0);
-  auto add = run_strongbox({"--site", other.string(), "devices", "add", "b-too", "--type", "dedup", "--path",
-                            (s.dir() / "b").string(), "--key-file", s.key()});
-  ASSERT_EQ(add.exit_code, 0) << add.err;
+  fs::path other = s.other_site_sharing("b", "b-too");
   // A listing that fails only after the chunks and the manifest went over: one version listed twice.
   auto listing = read_json(drive / "strongbox-transfer.json");
   auto& versions = listing["sets"][0]["versions"];
