@@ -458,7 +458,9 @@ class Reader final : public sbx::sdk::StorageReader {
 
 class Device final : public sbx::sdk::StorageDevice {
  public:
-  explicit Device(std::string_view config_json) {
+  // A store is made only when the host asks for one (open_or_create); a plain open of a path without one
+  // reports the device offline, so an unmounted drive is never taken for an empty store.
+  Device(std::string_view config_json, sbx::sdk::StoreOpening how) {
     json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
     if (config.is_discarded() || !config.is_object())
       throw Error(SBX_ERR_INVALID_ARGUMENT,
@@ -473,6 +475,9 @@ class Device final : public sbx::sdk::StorageDevice {
                   "template-dir: config needs \"path\": an absolute directory path");
     layout_.root = config["path"].get<std::string>();
     std::error_code ec;
+    if (how == sbx::sdk::StoreOpening::existing && !fs::is_directory(layout_.sets(), ec))
+      throw Error(SBX_ERR_OFFLINE,
+                  "template-dir: " + layout_.root.string() + " holds no store (is its drive mounted?)");
     fs::create_directories(layout_.root, ec);
     if (ec)
       throw Error(status_for_errno(ec.value()),

@@ -284,7 +284,11 @@ class Registry {
   std::optional<PluginInfo> find(uint32_t kind, std::string_view name) const;
 
   // PluginError(SBX_ERR_NOT_FOUND) "no storage plugin named 'x' (available: disk, dedup)" when unknown.
+  // Opens the store config points at; PluginError(SBX_ERR_OFFLINE) where there is none.
   std::unique_ptr<StorageDevice> open_storage(std::string_view type, const nlohmann::json& config) const;
+  // Opens it, making an empty store first where none is: only for a store the admin asked for.
+  std::unique_ptr<StorageDevice> open_or_create_storage(std::string_view type,
+                                                        const nlohmann::json& config) const;
   std::unique_ptr<Agent> open_agent(std::string_view name, const nlohmann::json& config) const;
   std::unique_ptr<Transport> open_transport(std::string_view name, const nlohmann::json& config) const;
 
@@ -292,6 +296,8 @@ class Registry {
   // The plugin of that kind and name, or PluginError(SBX_ERR_NOT_FOUND) naming the ones available.
   std::shared_ptr<const detail::LoadedPlugin> require(uint32_t kind, std::string_view name) const;
   void add_problem(const std::filesystem::path& file, std::string message);  // and logs it
+  std::unique_ptr<StorageDevice> open_storage_device(std::string_view type, const nlohmann::json& config,
+                                                     bool create_if_missing) const;
 
   std::vector<std::shared_ptr<const detail::LoadedPlugin>> plugins_;
   std::vector<Problem> problems_;

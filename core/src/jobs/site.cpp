@@ -311,9 +311,10 @@ DeviceStatus Site::add_device(const std::string& name, const std::string& type,
   }
   if (catalog_->find_device(name))
     throw ServiceError("a device named '" + name + "' already exists", kExitUsage);
-  // Opening the device validates its settings (path, key) before the catalog records it.
+  // Opening the device validates its settings (path, key) before the catalog records it. Adding is the one
+  // time a store may be made: every later open finds it or reports the device offline.
   DeviceStatus status;
-  auto device = registry_->open_storage(type, settings);
+  auto device = registry_->open_or_create_storage(type, settings);
   sbx_storage_info info = device->info();
   int64_t id = catalog_->add_device(name, type, settings);
   catalog_->audit("cli", "device.add", {{"name", name}, {"type", type}, {"settings", settings}});

@@ -188,7 +188,8 @@ TransferResult Site::transfer_export(const std::vector<int64_t>& set_ids, const 
   result.device = source_row.name;
   result.job_id = begin_job("transfer-export", {{"sets", set_ids}, {"dir", dir}}, {});
   try {
-    auto drive = registry_->open_storage(source_row.type, transfer_store_settings(source_row, dir, true));
+    auto drive =
+        registry_->open_or_create_storage(source_row.type, transfer_store_settings(source_row, dir, true));
     if (domain_hex(*drive) != domain_hex(*source))
       throw ServiceError(dir + " holds a transfer of another dedup domain; use an empty directory");
     nlohmann::json listing = read_listing(dir);

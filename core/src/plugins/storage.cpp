@@ -423,12 +423,26 @@ void StorageReceiver::receive_set(std::string_view set_name, std::string_view ma
 // ---------------------------------------------------------------------------------------------- registry
 std::unique_ptr<StorageDevice> Registry::open_storage(std::string_view type,
                                                       const nlohmann::json& config) const {
+  return open_storage_device(type, config, false);
+}
+
+std::unique_ptr<StorageDevice> Registry::open_or_create_storage(std::string_view type,
+                                                                const nlohmann::json& config) const {
+  return open_storage_device(type, config, true);
+}
+
+std::unique_ptr<StorageDevice> Registry::open_storage_device(std::string_view type,
+                                                             const nlohmann::json& config,
+                                                             bool create_if_missing) const {
   auto handle = std::make_shared<detail::DeviceHandle>(require(SBX_KIND_STORAGE, type));
   const detail::LoadedPlugin& plugin = *handle->plugin;
   const std::string text = detail::config_text(plugin, config, "open device");
+  // A plugin of ABI 1.1 has no open_or_create: its open makes the store.
+  auto open = create_if_missing && plugin.storage.open_or_create ? plugin.storage.open_or_create
+                                                                 : plugin.storage.open;
   // Taken only on success: a failing plugin may have written anything to *out.
   sbx_storage_device* device = nullptr;
-  check(plugin, "open device", call_plugin([&] { return plugin.storage.open(to_str(text), &device); }));
+  check(plugin, "open device", call_plugin([&] { return open(to_str(text), &device); }));
   if (!device) fail(plugin, SBX_ERR_INTERNAL, "open device", "returned success but no device");
   handle->device = device;
   return std::unique_ptr<StorageDevice>(new StorageDevice(std::move(handle)));

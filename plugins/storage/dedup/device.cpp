@@ -518,8 +518,8 @@ class Receiver : public sdk::DedupReceiver {
 
 }  // namespace
 
-DedupDevice::DedupDevice(std::string_view config_json)
-    : store_(std::make_shared<const Store>(parse_store_settings(config_json))) {}
+DedupDevice::DedupDevice(std::string_view config_json, sdk::StoreOpening how)
+    : store_(std::make_shared<const Store>(parse_store_settings(config_json), how)) {}
 
 sbx_storage_info DedupDevice::info() {
   sbx_storage_info info{};

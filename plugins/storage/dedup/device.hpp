@@ -28,7 +28,7 @@ class DedupDevice : public sdk::DedupStorageDevice {
   // "compression_level": 3, "index_memory_mib": 64, "pack_mib": 16, "chunk_avg_kib": 256, "seal_threads": 2,
   // "read_threads": 2}; only "path" is required. chunk_avg_kib applies when the store is created
   // (min = avg/4, max = 4 avg).
-  explicit DedupDevice(std::string_view config_json);
+  DedupDevice(std::string_view config_json, sdk::StoreOpening how);
 
   sbx_storage_info info() override;
   std::unique_ptr<sdk::StorageWriter> begin_set(std::string_view set_name) override;

@@ -65,21 +65,34 @@ void check_set_name(std::string_view name) {
                          "\": wanted 1-200 characters of A-Z a-z 0-9 . _ - not starting with .");
 }
 
-Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
+Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::move(settings)) {
   layout_.root = settings_.root;
-  storage::make_directory(settings_.root, "dedup device");
+  const bool may_create = how == sdk::StoreOpening::create_if_missing;
   struct stat st;
+  if (::stat(settings_.root.c_str(), &st) != 0 && errno == ENOENT && !may_create)
+    throw sdk::Error(SBX_ERR_OFFLINE, "dedup device: " + settings_.root +
+                                          " does not exist (is its drive mounted?); no store was made there");
+  if (may_create) storage::make_directory(settings_.root, "dedup device");
   const std::string config_path = settings_.root + "/dedup.json";
   if (::stat(config_path.c_str(), &st) == 0) {
     // "domain_from" matters only when the store is made: the store's own dedup.json holds its keys from then
     // on. Reading the other store at every open would make this one unreadable once that one is lost, which
     // is when an offsite copy is needed most.
     config_ = load_store_config(settings_.root, settings_.key_file);
-  } else if (errno == ENOENT) {
+  } else if (errno != ENOENT) {
+    storage::throw_errno(errno, "dedup device: cannot stat " + config_path);
+  } else if (::stat(sets_dir().c_str(), &st) == 0 || ::stat(layout_.packs_dir().c_str(), &st) == 0) {
+    // Keys made anew could never open the packs already there, and the next gc would sweep them.
+    throw sdk::Error(SBX_ERR_CORRUPT, "dedup device: " + settings_.root +
+                                          " holds sets or packs but no dedup.json, which holds their keys: "
+                                          "put it back from a copy (see docs/admin-guide.md)");
+  } else if (!may_create) {
+    throw sdk::Error(SBX_ERR_OFFLINE, "dedup device: " + settings_.root +
+                                          " holds no store (is its drive mounted?); `strongbox devices add` "
+                                          "makes one");
+  } else {
     config_ = create_store_config(settings_.root, settings_.key_file, settings_.domain_from,
                                   settings_.chunker.value_or(default_chunker_params()));
-  } else {
-    storage::throw_errno(errno, "dedup device: cannot stat " + config_path);
   }
   for (const auto& dir : {layout_.packs_dir(), sets_dir(), sessions_dir(), layout_.tmp_dir()})
     storage::make_directory(dir, "dedup device");

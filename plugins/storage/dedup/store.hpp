@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <strongbox/sdk/plugin.hpp>
 #include <vector>
 
 #include "blob.hpp"
@@ -43,7 +44,7 @@ StoreSettings parse_store_settings(std::string_view config_json);
 
 class Store {
  public:
-  explicit Store(StoreSettings settings);  // creates the layout when DIR is new
+  Store(StoreSettings settings, sdk::StoreOpening how);
 
   const StoreSettings& settings() const { return settings_; }
   const StoreConfig& config() const { return config_; }

@@ -94,19 +94,31 @@ DeviceSettings parse_device_settings(std::string_view config_json) {
   return settings;
 }
 
-DiskDevice::DiskDevice(std::string_view config_json) : settings_(parse_device_settings(config_json)) {
-  open_layout();
+DiskDevice::DiskDevice(std::string_view config_json, sdk::StoreOpening how)
+    : settings_(parse_device_settings(config_json)) {
+  open_layout(how);
 }
 
-void DiskDevice::open_layout() {
+void DiskDevice::open_layout(sdk::StoreOpening how) {
   const std::string& root = settings_.root;
-  make_directory(root, "disk device");
+  const bool may_create = how == sdk::StoreOpening::create_if_missing;
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0 && errno == ENOENT && !may_create)
+    throw sdk::Error(SBX_ERR_OFFLINE, "disk device: " + root +
+                                          " does not exist (is its drive mounted?); no store was made there");
+  if (may_create) make_directory(root, "disk device");
   const std::string device_file = root + "/" + kDeviceFile;
   const std::string my_key_id = settings_.key ? key_id(*settings_.key) : "";
 
-  struct stat st;
   if (::stat(device_file.c_str(), &st) != 0) {
     if (errno != ENOENT) throw_errno(errno, "disk device: cannot stat " + device_file);
+    if (::stat(settings_.sets_dir.c_str(), &st) == 0)
+      throw sdk::Error(SBX_ERR_CORRUPT, "disk device: " + root + " holds sets but no " + kDeviceFile +
+                                            ": put it back from a copy (see docs/admin-guide.md)");
+    if (!may_create)
+      throw sdk::Error(SBX_ERR_OFFLINE, "disk device: " + root +
+                                            " holds no store (is its drive mounted?); `strongbox devices "
+                                            "add` makes one");
     nlohmann::json fresh = {{"format", kDeviceFormat},
                             {"version", kDeviceVersion},
                             {"encrypted", settings_.key != nullptr},

@@ -20,7 +20,7 @@ class DiskDevice : public sdk::StorageDevice {
  public:
   // config_json: {"path": "/abs/dir", "key_file": "/abs/key", "compression_level": 1, "frame_bytes":
   // 4194304}; only "path" is required. Creates DIR (not its parents) and the layout when missing.
-  explicit DiskDevice(std::string_view config_json);
+  DiskDevice(std::string_view config_json, sdk::StoreOpening how);
 
   sbx_storage_info info() override;
   std::unique_ptr<sdk::StorageWriter> begin_set(std::string_view set_name) override;
@@ -29,7 +29,7 @@ class DiskDevice : public sdk::StorageDevice {
   void list_sets(const std::function<void(std::string_view)>& fn) override;
 
  private:
-  void open_layout();
+  void open_layout(sdk::StoreOpening how);
 
   DeviceSettings settings_;
 };

@@ -61,7 +61,7 @@ TEST(CliBasics, PluginsListShowsTheBuiltPlugins) {
   EXPECT_EQ(by_name["disk"]["kind"], "storage");
   EXPECT_EQ(by_name["files"]["kind"], "agent");
   EXPECT_EQ(by_name["local"]["kind"], "transport");
-  EXPECT_EQ(by_name["disk"]["abi"], "1.1");
+  EXPECT_EQ(by_name["disk"]["abi"], "1.2");
   EXPECT_FALSE(by_name["files"]["capabilities"].empty());
   auto text = run_strongbox({"plugins", "list"});
   EXPECT_NE(text.out.find("disk"), std::string::npos);

@@ -42,7 +42,9 @@ void smoke_test(const sbx::testkit::LoadedPlugin& plugin, const fs::path& store)
   const sbx_storage_vtable* vt = plugin.storage();
   std::string config = R"({"path":")" + store.string() + R"("})";
   sbx_storage_device* device = nullptr;
-  ASSERT_EQ(vt->open({config.data(), config.size()}, &device), SBX_OK) << FakeHost::last_error();
+  ASSERT_NE(vt->open_or_create, nullptr) << "the template is an ABI 1.2 plugin";
+  ASSERT_EQ(vt->open({config.data(), config.size()}, &device), SBX_ERR_OFFLINE) << "open made a store";
+  ASSERT_EQ(vt->open_or_create({config.data(), config.size()}, &device), SBX_OK) << FakeHost::last_error();
 
   sbx::sdk::Entry entry;
   entry.type = SBX_ENTRY_FILE;
@@ -148,10 +150,10 @@ TEST(SdkInstall, TemplatePluginBuildsOutOfTreeLoadsAndPassesConformance) {
   fs::path site = tmp / "site";
   std::vector<std::vector<std::string>> steps = {
       {strongbox, "init", site.string()},
-      {strongbox, "--site", site.string(), "devices", "add", "third-party", "--type", "template-dir", "--path",
-       (tmp / "third-party-store").string()},
-      {strongbox, "--site", site.string(), "backup", (fs::path(SBX_SOURCE_DIR) / "samples" / "plugin-template").string(),
-       "--device", "third-party"},
+      {strongbox, "--site", site.string(), "devices", "add", "third-party", "--type", "template-dir",
+       "--path", (tmp / "third-party-store").string()},
+      {strongbox, "--site", site.string(), "backup",
+       (fs::path(SBX_SOURCE_DIR) / "samples" / "plugin-template").string(), "--device", "third-party"},
       {strongbox, "--site", site.string(), "verify"},
   };
   for (const auto& step : steps) {

@@ -47,7 +47,8 @@ TEST(PluginsDiscovery, GoodPluginsAreListedWithTheirDescriptors) {
   EXPECT_EQ(infos[1].description, "sets kept in memory, for the plugin host's tests");
 
   EXPECT_EQ(to_json(infos[0]), nlohmann::json::parse(R"({
-    "name": "test-agent", "version": "0.9.0", "kind": "agent", "abi": "1.1",
+    "name": "test-agent", "version": "0.9.0", "kind": "agent", "abi": "1.)" +
+                                                     std::to_string(SBX_ABI_MINOR) + R"(",
     "capabilities": ["incremental", "file-based", "restore"],
     "file": ")" + test_plugin("test-agent").string() +
                                                      R"(",

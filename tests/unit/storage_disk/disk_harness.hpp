@@ -117,10 +117,11 @@ class DiskTest : public ::testing::Test {
     return c.dump();
   }
 
+  // As `devices add` does: makes the store when none is there. Reopens find it either way.
   sbx_status try_open(const std::string& config_json, Device* out) {
     FakeHost::clear_error();
     sbx_storage_device* dev = nullptr;
-    sbx_status s = vt_->open(str(config_json), &dev);
+    sbx_status s = vt_->open_or_create(str(config_json), &dev);
     if (s == SBX_OK) *out = Device(vt_, dev);
     return s;
   }

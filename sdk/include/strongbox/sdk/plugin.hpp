@@ -105,6 +105,10 @@ class StorageReader {
   virtual void read_entries(std::span<const sbx_bytes> locators, const sbx_entry_sink& sink) = 0;
 };
 
+// How a storage device is opened: only where its store is (open), or making the store first where none is
+// (open_or_create, ABI 1.2).
+enum class StoreOpening { existing, create_if_missing };
+
 class StorageDevice {
  public:
   virtual ~StorageDevice() = default;
@@ -158,21 +162,38 @@ inline void deliver(sbx_bytes_fn fn, void* ctx, std::string_view bytes, std::str
 }
 }  // namespace detail
 
-// Device must be constructible from the config JSON: Device(std::string_view config_json).
+// Device is constructible from the config JSON and how to open: Device(std::string_view, StoreOpening). A
+// Device constructible from the config alone makes its store at every open, as in ABI 1.1, and leaves
+// open_or_create empty.
 template <class Device>
 const sbx_storage_vtable* storage_vtable() {
   struct T {
     static StorageDevice* dev(sbx_storage_device* d) { return reinterpret_cast<StorageDevice*>(d); }
     static StorageWriter* wr(sbx_storage_writer* w) { return reinterpret_cast<StorageWriter*>(w); }
     static StorageReader* rd(sbx_storage_reader* r) { return reinterpret_cast<StorageReader*>(r); }
+    static sbx_status open(sbx_str config, StoreOpening how, sbx_storage_device** out) noexcept {
+      return guard([&] {
+        StorageDevice* d;
+        if constexpr (std::is_constructible_v<Device, std::string_view, StoreOpening>)
+          d = new Device(view(config), how);
+        else
+          d = new Device(view(config));
+        *out = reinterpret_cast<sbx_storage_device*>(d);
+      });
+    }
+    static constexpr sbx_status (*open_or_create_slot())(sbx_str, sbx_storage_device**) {
+      if constexpr (std::is_constructible_v<Device, std::string_view, StoreOpening>)
+        return [](sbx_str config, sbx_storage_device** out) noexcept {
+          return open(config, StoreOpening::create_if_missing, out);
+        };
+      else
+        return nullptr;
+    }
   };
   static const sbx_storage_vtable vt = {
       sizeof(sbx_storage_vtable),
       [](sbx_str config, sbx_storage_device** out) noexcept {
-        return guard([&] {
-          StorageDevice* d = new Device(view(config));
-          *out = reinterpret_cast<sbx_storage_device*>(d);
-        });
+        return T::open(config, StoreOpening::existing, out);
       },
       [](sbx_storage_device* d) noexcept { delete T::dev(d); },
       [](sbx_storage_device* d, sbx_storage_info* out) noexcept {
@@ -234,8 +255,11 @@ const sbx_storage_vtable* storage_vtable() {
         return guard([&] { T::dev(d)->list_sets([&](std::string_view n) { fn(ctx, make_str(n)); }); });
       },
       // ABI 1.1 dedup slots: filled below for a DedupStorageDevice.
+      // clang-format off
       nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
       nullptr, nullptr,
+      // clang-format on
+      T::open_or_create_slot(),
   };
   if constexpr (std::is_base_of_v<DedupStorageDevice, Device>) {
     static const sbx_storage_vtable dedup_vt = [] {

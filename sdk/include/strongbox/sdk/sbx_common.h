@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 #define SBX_ABI_MAJOR 1
-#define SBX_ABI_MINOR 1
+#define SBX_ABI_MINOR 2
 
 /* Name of the one symbol a plugin exports. */
 #define SBX_PLUGIN_ENTRY_SYMBOL "sbx_plugin_entry"

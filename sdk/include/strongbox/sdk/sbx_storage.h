@@ -91,7 +91,9 @@ typedef void (*sbx_damage_fn)(void* ctx, sbx_str set_name, sbx_bytes locator, sb
 
 typedef struct sbx_storage_vtable {
   uint32_t struct_size;
-  /* config_json: the device's settings as the admin gave them, e.g. {"path":"/srv/b","key_file":"/k"}. */
+  /* config_json: the device's settings as the admin gave them, e.g. {"path":"/srv/b","key_file":"/k"}.
+   * A plugin that fills open_or_create (ABI 1.2) never makes a store in open: where none is, open fails with
+   * SBX_ERR_OFFLINE, so a drive that is not mounted is reported, not taken for a new, empty store. */
   sbx_status (*open)(sbx_str config_json, sbx_storage_device** out);
   void (*close)(sbx_storage_device* device);
   sbx_status (*info)(sbx_storage_device* device, sbx_storage_info* out);
@@ -142,8 +144,8 @@ typedef struct sbx_storage_vtable {
    * set needs only from chunks it lacks (a dedup device's manifest names entry groups, whose records name
    * the data chunks): the host offers the set again after sending and flushing what was asked, until
    * nothing is missing; an id is never asked for twice. */
-  sbx_status (*offer_set)(sbx_storage_receiver* receiver, sbx_str set_name, sbx_bytes manifest, sbx_chunk_fn fn,
-                          void* ctx);
+  sbx_status (*offer_set)(sbx_storage_receiver* receiver, sbx_str set_name, sbx_bytes manifest,
+                          sbx_chunk_fn fn, void* ctx);
   /* Checks the stored chunk against its id (decrypt, decompress, rehash) and keeps it. */
   sbx_status (*receive_chunk)(sbx_storage_receiver* receiver, sbx_bytes chunk_id, sbx_bytes stored);
   /* Makes every chunk received so far durable; after SBX_OK the sender may forget them. */
@@ -159,6 +161,13 @@ typedef struct sbx_storage_vtable {
   /* Checks the store; every problem goes to fn. Returns SBX_OK when the check ran, whatever it found. */
   sbx_status (*verify_device)(sbx_storage_device* device, const sbx_verify_options* options, sbx_damage_fn fn,
                               void* ctx, sbx_verify_stats* out);
+
+  /* ---- ABI 1.2 ---- */
+  /* As open, but first makes an empty store where config_json points when none is there. The host calls it
+   * only when the admin asks for a store (`devices add`, a transfer export); every other open uses open.
+   * A place that holds the remains of a store (its data without its own description) is refused, not
+   * made anew. NULL in a plugin built for ABI 1.1, whose open makes the store. */
+  sbx_status (*open_or_create)(sbx_str config_json, sbx_storage_device** out);
 } sbx_storage_vtable;
 
 #ifdef __cplusplus

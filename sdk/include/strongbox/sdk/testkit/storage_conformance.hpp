@@ -185,7 +185,7 @@ class StorageConformance : public ::testing::TestWithParam<StorageTarget> {
     auto problems = descriptor_problems(plugin_->descriptor(), SBX_KIND_STORAGE);
     ASSERT_TRUE(problems.empty()) << plugin_->path() << ": " << problems.front();
     temp_.emplace("sbx-storage-conformance");
-    ASSERT_NO_FATAL_FAILURE(open_device());
+    ASSERT_NO_FATAL_FAILURE(open_device(/*create_if_missing=*/true));
   }
 
   void TearDown() override {
@@ -194,11 +194,15 @@ class StorageConformance : public ::testing::TestWithParam<StorageTarget> {
     temp_.reset();
   }
 
-  void open_device() {
+  // The first open of a test makes the store (open_or_create, when the plugin has it); a reopen finds it.
+  void open_device(bool create_if_missing = false) {
     config_ = GetParam().config_json(temp_->path());
     FakeHost::clear_error();
-    sbx_status s = vt_->open({config_.data(), config_.size()}, &device_);
-    ASSERT_EQ(s, SBX_OK) << "open(" << config_ << "): " << status_name(s) << ": " << FakeHost::last_error();
+    const bool create = create_if_missing && vt_->open_or_create;
+    auto open = create ? vt_->open_or_create : vt_->open;
+    sbx_status s = open({config_.data(), config_.size()}, &device_);
+    ASSERT_EQ(s, SBX_OK) << (create ? "open_or_create(" : "open(") << config_ << "): " << status_name(s)
+                         << ": " << FakeHost::last_error();
     ASSERT_NE(device_, nullptr);
   }
   void close_device() {
@@ -346,6 +350,43 @@ TEST_P(StorageConformance, OpenRefusesMalformedConfigWithAMessage) {
   EXPECT_LT(s, 0) << status_name(s);
   EXPECT_FALSE(FakeHost::last_error().empty()) << "a refused config must say why through set_error";
   if (s == SBX_OK && other) vt_->close(other);
+}
+
+// Every file and directory under dir, so a test can tell that a call made nothing there.
+inline std::set<std::string> tree_under(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& item : std::filesystem::recursive_directory_iterator(dir))
+    names.insert(item.path().lexically_relative(dir).string());
+  return names;
+}
+
+// An empty directory is what an unmounted drive's mount point looks like: open must report it offline and
+// make nothing there, or the next backup lands on the wrong disk.
+TEST_P(StorageConformance, OpenFindsNoStoreWhereNoneWasMadeAndMakesNone) {
+  if (!vt_->open_or_create) GTEST_SKIP() << "an ABI 1.1 plugin's open makes its store";
+  const std::filesystem::path mount_point = temp_->path() / "unmounted";
+  std::filesystem::create_directory(mount_point);
+  const std::string config = GetParam().config_json(mount_point);
+  const std::set<std::string> before = tree_under(mount_point);
+  sbx_storage_device* other = nullptr;
+  FakeHost::clear_error();
+  sbx_status s = vt_->open(str(config), &other);
+  EXPECT_EQ(s, SBX_ERR_OFFLINE) << status_name(s);
+  EXPECT_FALSE(FakeHost::last_error().empty()) << "an offline device must say why through set_error";
+  if (s == SBX_OK && other) vt_->close(other);
+  EXPECT_EQ(tree_under(mount_point), before) << "open made files where no store was";
+}
+
+TEST_P(StorageConformance, OpenOrCreateKeepsTheStoreThatIsThere) {
+  if (!vt_->open_or_create) GTEST_SKIP() << "an ABI 1.1 plugin has no open_or_create";
+  auto samples = storage_samples();
+  auto locators = write_set("kept", samples);
+  close_device();
+  ASSERT_NO_FATAL_FAILURE(open_device(/*create_if_missing=*/true));
+  EXPECT_EQ(list_sets().count("kept"), 1u);
+  std::vector<size_t> order(samples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  expect_reads_back("kept", samples, locators, order);
 }
 
 TEST_P(StorageConformance, LocatorsAreNonEmptyBoundedAndDistinct) {
