@@ -55,7 +55,17 @@ struct Reset {
 }  // namespace
 
 ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  try {
+    open(cache_bytes);
+  } catch (...) {
+    // No destructor runs for a constructor that throws; a damaged index must not stay open.
+    close();
+    throw;
+  }
+}
+
+void ChunkIndex::open(uint64_t cache_bytes) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK)
     fail("cannot open");
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
@@ -85,8 +95,14 @@ ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes) : path_(pa
 }
 
 ChunkIndex::~ChunkIndex() {
+  close();
+}
+
+void ChunkIndex::close() noexcept {
   for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  statements_.clear();
   sqlite3_close_v2(db_);
+  db_ = nullptr;
 }
 
 void ChunkIndex::fail(const std::string& what) {

@@ -118,6 +118,8 @@ class ChunkIndex {
   }
 
  private:
+  void open(uint64_t cache_bytes);
+  void close() noexcept;
   bool schema_has(const char* type, const char* name);
   int64_t put_pack(const std::string& pack, uint64_t bytes);  // adds or updates; returns its pack_id
   std::optional<int64_t> pack_id_of(const std::string& pack);

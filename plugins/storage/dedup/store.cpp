@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <strongbox/sdk/plugin.hpp>
 #include <unordered_set>
 
@@ -99,6 +100,28 @@ Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::mov
 }
 
 std::unique_ptr<ChunkIndex> Store::open_index() const {
+  try {
+    return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+  } catch (const sdk::Error& e) {
+    if (e.status() != SBX_ERR_CORRUPT) throw;
+  }
+  // The index is a cache of the pack trailers, never the only copy of anything: a damaged one is set aside
+  // (kept for a post-mortem) and a new one fills itself from the packs. Under the exclusive lock, so two
+  // processes that both found it damaged do not set aside each other's new index.
+  StoreLock exclusive(lock_path(), true);
+  try {
+    return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+  } catch (const sdk::Error& e) {
+    if (e.status() != SBX_ERR_CORRUPT) throw;
+    const std::string aside = index_path() + ".damaged-" + std::to_string(::time(nullptr));
+    for (const char* suffix : {"", "-wal"})
+      if (::rename((index_path() + suffix).c_str(), (aside + suffix).c_str()) != 0 && errno != ENOENT)
+        storage::throw_errno(errno, "dedup device: cannot set the damaged index aside");
+    ::unlink((index_path() + "-shm").c_str());
+    storage::fsync_directory(settings_.root);
+    sdk::log(SBX_LOG_WARN, "dedup device " + settings_.root + ": " + e.what() + "; set it aside as " + aside +
+                               " and rebuilding the index from the packs");
+  }
   return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
 }
 
