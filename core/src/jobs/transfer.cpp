@@ -1,9 +1,12 @@
 // Transfer drives: sets leave a dedup device for a removable path (export) and enter another dedup device
 // of the same domain from it (import), so an MSP seeds a remote store by shipping a disk instead of a month
-// of uploads. The path holds a store of the device's own type, joined to its domain, plus
-// strongbox-transfer.json: what the catalog knows of each set (its fields and every file version), so the
-// importing site can restore from the sets without the exporting site's catalog. Chunks move by the
-// optimized protocol in both directions, so an export or import carries only what the other side lacks.
+// of uploads. The path holds a store of the device's own type, joined to its domain, and the listing: what
+// the catalog knows of each set (its fields and every file version), so the importing site can restore from
+// the sets without the exporting site's catalog. The listing is the one entry of a set of the drive's store,
+// sealed by the domain's keys as the chunks are, so a drive damaged or altered in transit is refused at
+// import instead of cataloguing files the sets do not hold; strongbox-transfer.json names that set. Chunks
+// move by the optimized protocol in both directions, so an export or import carries only what the other side
+// lacks.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -17,7 +20,9 @@ namespace {
 
 constexpr const char* kListingFile = "strongbox-transfer.json";
 constexpr const char* kListingFormat = "strongbox-transfer";
-constexpr int kListingVersion = 1;
+constexpr int kListingVersion = 2;
+constexpr const char* kListingEntryPath = "strongbox-transfer-listing.json";
+constexpr const char* kListingSetPrefix = "strongbox-transfer-listing-";
 
 std::string hex(std::string_view bytes) {
   static const char digits[] = "0123456789abcdef";
@@ -115,22 +120,91 @@ std::string domain_hex(plugins::StorageDevice& device) {
   return hex(std::string_view(reinterpret_cast<const char*>(info.domain), sizeof info.domain));
 }
 
-nlohmann::json read_listing(const std::string& dir) {
+// strongbox-transfer.json: what the drive holds (device type, domain) and where its sealed listing is.
+nlohmann::json read_pointer(const std::string& dir) {
   std::ifstream in(dir + "/" + kListingFile);
   if (!in) return nlohmann::json();
-  nlohmann::json listing = nlohmann::json::parse(in, nullptr, false);
-  if (listing.is_discarded() || !listing.is_object() || listing.value("format", "") != kListingFormat)
+  nlohmann::json pointer = nlohmann::json::parse(in, nullptr, false);
+  if (pointer.is_discarded() || !pointer.is_object() || pointer.value("format", "") != kListingFormat)
     throw ServiceError(dir + "/" + kListingFile + " is not a strongbox transfer listing");
-  if (listing.value("version", 0) != kListingVersion)
+  if (pointer.value("version", 0) != kListingVersion)
     throw ServiceError(dir + "/" + kListingFile + " has version " +
-                       listing.value("version", nlohmann::json()).dump() + "; this strongbox reads version " +
+                       pointer.value("version", nlohmann::json()).dump() + "; this strongbox reads version " +
                        std::to_string(kListingVersion));
+  return pointer;
+}
+
+// Collects the listing set's one entry; anything the reader finds wrong with it is kept as the problem.
+class ListingReader : public detail::VersionConsumer {
+ public:
+  std::string text, problem;
+  void entry(const catalog::FileVersion&, const sdk::Entry&) override {}
+  void data(std::string_view bytes) override { text.append(bytes); }
+  void end(const catalog::FileVersion&) override {}
+  void damaged(const catalog::FileVersion&, const std::string& why) override { problem = why; }
+};
+
+// The listing ({"sets": [...]}) as the drive's store holds it, checked by the store's keys; an empty one
+// when the drive holds no transfer yet.
+nlohmann::json read_listing(const std::string& dir, const nlohmann::json& pointer,
+                            plugins::StorageDevice& drive) {
+  if (pointer.is_null()) return {{"sets", nlohmann::json::array()}};
+  const std::string where = "the transfer listing in " + dir;
+  catalog::BackupSet listing_set;
+  catalog::FileVersion version;
+  try {
+    listing_set.store_name = pointer.at("listing_set").get<std::string>();
+    version.locator = unhex(pointer.at("listing_locator").get<std::string>(), "listing_locator");
+  } catch (const nlohmann::json::exception&) {
+    throw ServiceError(dir + "/" + kListingFile + " does not name its listing set");
+  }
+  if (listing_set.store_name.rfind(kListingSetPrefix, 0) != 0)
+    throw ServiceError(dir + "/" + kListingFile + " names set '" + printable(listing_set.store_name) +
+                       "' as its listing, which is not a listing set");
+  version.path = kListingEntryPath;
+  version.type = SBX_ENTRY_FILE;
+  ListingReader reader;
+  detail::read_versions(drive, listing_set, {&version}, reader);
+  if (!reader.problem.empty()) throw ServiceError(where + " is damaged or was altered: " + reader.problem);
+  nlohmann::json listing = nlohmann::json::parse(reader.text, nullptr, false);
+  if (listing.is_discarded() || !listing.is_object() || !listing.contains("sets") ||
+      !listing["sets"].is_array())
+    throw ServiceError(where + " holds no list of sets");
   return listing;
 }
 
-void write_listing(const std::string& dir, const nlohmann::json& listing) {
+// Seals the listing into a new set of the drive's store, then points strongbox-transfer.json at it; the
+// listing it replaces is deleted last, so a drive unplugged at any moment holds one whole listing.
+void write_listing(const std::string& dir, nlohmann::json pointer, const nlohmann::json& listing,
+                   plugins::StorageDevice& drive) {
+  const std::string text = listing.dump();
+  const std::string old_set = pointer.is_null() ? "" : pointer.value("listing_set", "");
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string name =
+      kListingSetPrefix + std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  sdk::Entry entry;
+  entry.type = SBX_ENTRY_FILE;
+  entry.path = kListingEntryPath;
+  entry.size = text.size();
+  entry.mode = 0600;
+  auto writer = drive.begin_set(name);
+  writer->write_entry(entry.as_c());
+  constexpr size_t kPiece = 1 << 20;
+  for (size_t at = 0; at < text.size(); at += kPiece)
+    writer->write_data(std::string_view(text).substr(at, kPiece));
+  const std::string locator = writer->end_entry();
+  writer->commit();
+  pointer["listing_set"] = name;
+  pointer["listing_locator"] = hex(locator);
   // Durable before export reports success: a drive unplugged afterwards must hold what export reported.
-  detail::write_file_durably(std::filesystem::path(dir) / kListingFile, listing.dump() + "\n");
+  detail::write_file_durably(std::filesystem::path(dir) / kListingFile, pointer.dump(2) + "\n");
+  if (!old_set.empty() && old_set != name) {
+    try {
+      drive.delete_set(old_set);
+    } catch (const std::exception& e) {
+      spdlog::warn("transfer drive {}: the listing it replaced stays as set {}: {}", dir, old_set, e.what());
+    }
+  }
 }
 
 // The store name of the base set's instance on `device_id`: an incremental names its base's original, which
@@ -192,13 +266,13 @@ TransferResult Site::transfer_export(const std::vector<int64_t>& set_ids, const 
         registry_->open_or_create_storage(source_row.type, transfer_store_settings(source_row, dir, true));
     if (domain_hex(*drive) != domain_hex(*source))
       throw ServiceError(dir + " holds a transfer of another dedup domain; use an empty directory");
-    nlohmann::json listing = read_listing(dir);
-    if (listing.is_null())
-      listing = {{"format", kListingFormat},
+    nlohmann::json pointer = read_pointer(dir);
+    nlohmann::json listing = read_listing(dir, pointer, *drive);
+    if (pointer.is_null())
+      pointer = {{"format", kListingFormat},
                  {"version", kListingVersion},
                  {"device_type", source_row.type},
-                 {"domain", domain_hex(*source)},
-                 {"sets", nlohmann::json::array()}};
+                 {"domain", domain_hex(*source)}};
     std::map<std::string, size_t> listed;
     for (size_t i = 0; i < listing["sets"].size(); ++i) listed[listing["sets"][i].at("store_name")] = i;
     for (const auto& set : sets) {
@@ -229,7 +303,7 @@ TransferResult Site::transfer_export(const std::vector<int64_t>& set_ids, const 
                                    std::to_string(sent.chunks_sent) + " of " +
                                    std::to_string(sent.chunks_total) + " chunks to " + dir);
     }
-    write_listing(dir, listing);
+    write_listing(dir, pointer, listing, *drive);
   } catch (const std::exception& e) {
     std::string message = "export to " + dir + " failed: " + e.what();
     catalog_->append_job_log(result.job_id, "error", message);
@@ -251,18 +325,18 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
   auto device_row = catalog_->find_device(device_name);
   if (!device_row)
     throw ServiceError("no device named '" + device_name + "' (see `strongbox devices list`)", kExitUsage);
-  nlohmann::json listing = read_listing(dir);
-  if (listing.is_null())
+  const nlohmann::json pointer = read_pointer(dir);
+  if (pointer.is_null())
     throw ServiceError(dir + " holds no strongbox transfer (" + kListingFile + " is missing)", kExitUsage);
-  if (listing.value("device_type", "") != device_row->type)
-    throw ServiceError("the transfer in " + dir + " holds sets of '" + listing.value("device_type", "") +
+  if (pointer.value("device_type", "") != device_row->type)
+    throw ServiceError("the transfer in " + dir + " holds sets of '" + pointer.value("device_type", "") +
                            "' devices; device '" + device_name + "' is of type '" + device_row->type + "'",
                        kExitUsage);
   auto target = open_device(*device_row);
   if (!target->deduplicates())
     throw ServiceError("device '" + device_name + "' does not deduplicate; import into a dedup device",
                        kExitUsage);
-  if (listing.value("domain", "") != domain_hex(*target))
+  if (pointer.value("domain", "") != domain_hex(*target))
     throw ServiceError("the transfer in " + dir + " belongs to another dedup domain than device '" +
                            device_name + "'; create the device with the domain of the exporting device",
                        kExitUsage);
@@ -276,6 +350,7 @@ TransferResult Site::transfer_import(const std::string& dir, const std::string& 
   result.job_id = begin_job("transfer-import", {{"dir", dir}, {"device", device_name}}, {});
   try {
     auto drive = registry_->open_storage(device_row->type, drive_settings);
+    const nlohmann::json listing = read_listing(dir, pointer, *drive);
     // Sets by store name: what this site already has, on the target device and elsewhere.
     std::map<std::string, catalog::BackupSet> on_target, anywhere;
     std::map<std::string, catalog::BackupSet> in_flight;  // on the target, still being written

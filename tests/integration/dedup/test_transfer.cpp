@@ -129,11 +129,6 @@ TEST(DedupTransfer, ASetOnTheTargetThatTheCatalogDoesNotListIsLeftAlone) {
   ASSERT_EQ(imported["sets"].size(), 1u);
 
   fs::path other = s.other_site_sharing("b", "b-too");
-  // A listing that fails only after the chunks and the manifest went over: one version listed twice.
-  auto listing = read_json(drive / "strongbox-transfer.json");
-  auto& versions = listing["sets"][0]["versions"];
-  versions.push_back(versions[0]);
-  write_file(drive / "strongbox-transfer.json", listing.dump());
   auto r =
       run_strongbox({"--site", other.string(), "transfer", "import", drive.string(), "--device", "b-too"});
   EXPECT_NE(r.exit_code, 0);
@@ -187,4 +182,76 @@ TEST(DedupTransfer, ACopiedFullTravelsWithTheIncrementalsMadeOnIt) {
   auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
   ASSERT_EQ(imported["sets"].size(), 2u) << imported.dump();
   EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
+}
+
+namespace {
+
+std::vector<std::string> listing_sets_on(const fs::path& drive) {
+  std::vector<std::string> names;
+  for (const auto& file : fs::directory_iterator(drive / "sets"))
+    if (file.path().filename().string().rfind("strongbox-transfer-listing-", 0) == 0)
+      names.push_back(file.path().filename().string());
+  return names;
+}
+
+}  // namespace
+
+// The listing says which files each set holds. It travels sealed in the drive's store, so a drive damaged
+// or altered in transit is refused at import, changing nothing, instead of cataloguing files the sets do not
+// hold (a version left out of a listing was a file silently missing from every later restore).
+TEST(DedupTransfer, AListingDamagedOrAlteredOnTheDriveIsRefusedAndChangesNothing) {
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 11));
+  write_file(data / "g", random_text(100000, 12));
+  int64_t first = s.backup(data, "a");
+  int64_t second = s.backup(data, "a");
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(first), "--to", drive.string()});
+  s.run_json({"transfer", "export", std::to_string(second), "--to", drive.string()});
+  ASSERT_EQ(listing_sets_on(drive).size(), 1u) << "a second export left the listing it replaced";
+  const auto pointer = read_json(drive / "strongbox-transfer.json");
+  const std::string sealed = listing_sets_on(drive).front();
+  const auto sets_before = s.run({"--json", "sets", "list"}).json_lines().size();
+
+  auto refused = [&](const std::string& what, const std::string& expect) {
+    SCOPED_TRACE(what);
+    auto r = s.run({"transfer", "import", drive.string(), "--device", "b"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+    EXPECT_EQ(s.run({"--json", "sets", "list"}).json_lines().size(), sets_before);
+    write_file(drive / "strongbox-transfer.json", pointer.dump());
+  };
+  auto altered = pointer;
+  std::string locator = altered["listing_locator"];
+  locator.back() = locator.back() == '0' ? '1' : '0';
+  altered["listing_locator"] = locator;
+  write_file(drive / "strongbox-transfer.json", altered.dump());
+  refused("another locator", "is damaged or was altered");
+
+  // Another set's manifest in the listing's place: manifests are sealed under their set's name.
+  fs::path backup_manifest;
+  for (const auto& file : fs::directory_iterator(drive / "sets"))
+    if (file.path().extension() == ".manifest" && file.path().filename() != sealed)
+      backup_manifest = file.path();
+  ASSERT_FALSE(backup_manifest.empty());
+  fs::copy_file(drive / "sets" / sealed, s.dir() / "kept.manifest");
+  fs::copy_file(backup_manifest, drive / "sets" / sealed, fs::copy_options::overwrite_existing);
+  refused("another manifest", "is damaged or was altered");
+  fs::copy_file(s.dir() / "kept.manifest", drive / "sets" / sealed, fs::copy_options::overwrite_existing);
+
+  altered = pointer;
+  altered["listing_set"] = backup_manifest.stem().string();
+  write_file(drive / "strongbox-transfer.json", altered.dump());
+  refused("a backup set named as the listing", "which is not a listing set");
+
+  altered = pointer;
+  altered["version"] = 1;
+  write_file(drive / "strongbox-transfer.json", altered.dump());
+  refused("the unsealed listing of earlier builds", "has version 1; this strongbox reads version 2");
+
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
+  EXPECT_EQ(imported["sets"].size(), 2u) << imported.dump();
 }
