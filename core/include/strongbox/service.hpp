@@ -188,7 +188,8 @@ struct GcDeviceResult {
   uint64_t packs_deleted = 0;
   uint64_t packs_rewritten = 0;
   uint64_t bytes_after = 0;
-  std::string error;  // set when gc stopped on this device
+  std::string error;    // set when gc stopped on this device
+  std::string offline;  // set when the device's store could not be reached (a drive not plugged in): skipped
 };
 
 struct GcResult {

@@ -387,6 +387,10 @@ int run(int argc, char** argv) {
           std::fprintf(stderr, "error: gc on %s: %s\n", d.device.c_str(), d.error.c_str());
           continue;
         }
+        if (!d.offline.empty()) {
+          std::fprintf(stderr, "warning: %s is offline, skipped: %s\n", d.device.c_str(), d.offline.c_str());
+          continue;
+        }
         if (g.out.quiet) continue;
         std::printf("%s: %s %s (%llu chunks, %llu packs deleted, %llu rewritten); %s in %llu chunks remain\n",
                     d.device.c_str(), r.dry_run ? "would free" : "freed", human_bytes(d.bytes_freed).c_str(),

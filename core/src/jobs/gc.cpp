@@ -24,8 +24,24 @@ GcResult Site::collect_garbage(const std::string& device_name, bool dry_run, con
   GcResult result;
   result.dry_run = dry_run;
   std::vector<std::pair<catalog::Device, std::unique_ptr<plugins::StorageDevice>>> dedup;
+  std::vector<GcDeviceResult> offline;
   for (const auto& d : targets) {
-    auto opened = open_device(d);
+    std::unique_ptr<plugins::StorageDevice> opened;
+    try {
+      opened = open_device(d);
+    } catch (const plugins::PluginError& e) {
+      // A rotated drive that is not plugged in has nothing to collect tonight; every other device still
+      // gets its gc. Asked for by name, it is an error.
+      auto plugin = registry_->find(SBX_KIND_STORAGE, d.type);
+      if (!device_name.empty() || e.status() != SBX_ERR_OFFLINE || !plugin ||
+          !(plugin->capabilities & SBX_CAP_DEDUP))
+        throw;
+      GcDeviceResult skipped;
+      skipped.device = d.name;
+      skipped.offline = e.what();
+      offline.push_back(std::move(skipped));
+      continue;
+    }
     if (opened->deduplicates())
       dedup.emplace_back(d, std::move(opened));
     else if (!device_name.empty())
@@ -35,6 +51,11 @@ GcResult Site::collect_garbage(const std::string& device_name, bool dry_run, con
           kExitUsage);
   }
   result.job_id = begin_job("gc", {{"device", device_name}, {"dry_run", dry_run}}, job);
+  for (auto& skipped : offline) {
+    catalog_->append_job_log(result.job_id, "warning",
+                             "device " + skipped.device + " is offline, skipped: " + skipped.offline);
+    result.devices.push_back(std::move(skipped));
+  }
   bool failed = false;
   for (auto& [row, device] : dedup) {
     GcDeviceResult r;
@@ -77,7 +98,9 @@ GcResult Site::collect_garbage(const std::string& device_name, bool dry_run, con
   uint64_t freed = 0;
   for (const auto& r : result.devices) freed += r.bytes_freed;
   std::string summary = std::string(dry_run ? "would free " : "freed ") + std::to_string(freed) +
-                        " bytes on " + std::to_string(result.devices.size()) + " dedup devices";
+                        " bytes on " + std::to_string(result.devices.size() - offline.size()) +
+                        " dedup devices" +
+                        (offline.empty() ? "" : "; " + std::to_string(offline.size()) + " offline, skipped");
   catalog_->finish_job(result.job_id, failed ? "failed" : "succeeded", summary, result.to_json());
   return result;
 }
@@ -95,6 +118,7 @@ nlohmann::json GcResult::to_json() const {
                         {"packs_rewritten", r.packs_rewritten},
                         {"bytes_after", r.bytes_after}};
     if (!r.error.empty()) j["error"] = r.error;
+    if (!r.offline.empty()) j["offline"] = r.offline;
     devs.push_back(std::move(j));
   }
   return {{"type", "gc"}, {"job_id", job_id}, {"dry_run", dry_run}, {"devices", devs}, {"seconds", seconds}};

@@ -197,3 +197,34 @@ TEST(DedupGc, ADryRunPromisesWhatTheRealRunFrees) {
   EXPECT_EQ(dry["devices"][0]["bytes_freed"], real["devices"][0]["bytes_freed"]) << dry.dump() << real.dump();
   EXPECT_EQ(dry["devices"][0]["bytes_after"], real["devices"][0]["bytes_after"]) << dry.dump() << real.dump();
 }
+
+// A rotated drive that is not plugged in is skipped with a warning, and every other device still gets its
+// gc; asked for by name, it is an error. Before, the missing store was made anew, empty, on the mount point.
+TEST(DedupGc, AnOfflineDriveIsSkippedAndTheOthersAreCollected) {
+  DedupSite s;
+  s.add_dedup("dd");
+  s.add_dedup("usb");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 21));
+  s.backup(data, "dd");
+  s.backup(data, "usb");
+  fs::rename(s.dir() / "usb", s.dir() / "usb-unplugged");
+  fs::create_directories(s.dir() / "usb");
+  auto all = s.run({"--json", "gc"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  const auto lines = all.json_lines();
+  ASSERT_FALSE(lines.empty()) << all.out;
+  std::map<std::string, nlohmann::json> by_device;
+  for (const auto& d : lines.back()["devices"]) by_device[d["device"].get<std::string>()] = d;
+  EXPECT_FALSE(by_device["dd"].contains("offline")) << by_device["dd"].dump();
+  EXPECT_EQ(by_device["dd"]["sets_marked"], 1);
+  EXPECT_NE(by_device["usb"].value("offline", "").find("is its drive mounted?"), std::string::npos)
+      << by_device["usb"].dump();
+  auto named = s.run({"gc", "--device", "usb"});
+  EXPECT_NE(named.exit_code, 0);
+  EXPECT_NE(named.err.find("is its drive mounted?"), std::string::npos) << named.err;
+  EXPECT_TRUE(fs::is_empty(s.dir() / "usb"));
+  fs::remove(s.dir() / "usb");
+  fs::rename(s.dir() / "usb-unplugged", s.dir() / "usb");
+  EXPECT_EQ(s.run({"gc", "--device", "usb"}).exit_code, 0);
+}

@@ -104,6 +104,15 @@ TEST_F(PluginsStorage, SetRoundTripsByLocator) {
   EXPECT_THAT(got.errors, ElementsAre(std::pair<size_t, std::string>(1, "locator is not 8 bytes")));
 }
 
+// test-memory leaves open_or_create empty, as a plugin built for ABI 1.1 does: the host opens it with open,
+// which makes its store, so `devices add` works with such a plugin as before.
+TEST_F(PluginsStorage, AddingADeviceOfAnAbi11PluginUsesItsOpen) {
+  auto device = registry_.open_or_create_storage("test-memory", nlohmann::json::object());
+  ASSERT_NE(device, nullptr);
+  device->begin_set("first")->commit();
+  EXPECT_THAT(device->list_sets(), ElementsAre("first"));
+}
+
 TEST_F(PluginsStorage, InfoReportsCapacityAndUse) {
   auto device = open({{"capacity", 100}});
   sbx_storage_info info = device->info();
