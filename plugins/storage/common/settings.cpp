@@ -67,4 +67,12 @@ void make_directory(const std::string& path, std::string_view device) {
   throw_errno(err, who + ": cannot create " + path);
 }
 
+void open_store_directory(const std::string& path, std::string_view device, bool may_create) {
+  if (may_create) return make_directory(path, device);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT)
+    throw sdk::Error(SBX_ERR_OFFLINE, std::string(device) + ": " + path +
+                                          " does not exist (is its drive mounted?); no store was made there");
+}
+
 }  // namespace sbx::storage

@@ -29,5 +29,8 @@ class DeviceConfig {
 // Creates `path` (never its parents: a missing mount point must not turn into a directory on the root disk);
 // an existing directory is fine. Errors start with `device`.
 void make_directory(const std::string& path, std::string_view device);
+// A store's top directory: made when the store may be made, else SBX_ERR_OFFLINE where it does not exist (a
+// drive that is not mounted), so nothing is written there.
+void open_store_directory(const std::string& path, std::string_view device, bool may_create);
 
 }  // namespace sbx::storage

@@ -69,11 +69,8 @@ void check_set_name(std::string_view name) {
 Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::move(settings)) {
   layout_.root = settings_.root;
   const bool may_create = how == sdk::StoreOpening::create_if_missing;
+  storage::open_store_directory(settings_.root, "dedup device", may_create);
   struct stat st;
-  if (::stat(settings_.root.c_str(), &st) != 0 && errno == ENOENT && !may_create)
-    throw sdk::Error(SBX_ERR_OFFLINE, "dedup device: " + settings_.root +
-                                          " does not exist (is its drive mounted?); no store was made there");
-  if (may_create) storage::make_directory(settings_.root, "dedup device");
   const std::string config_path = settings_.root + "/dedup.json";
   if (::stat(config_path.c_str(), &st) == 0) {
     // "domain_from" matters only when the store is made: the store's own dedup.json holds its keys from then

@@ -102,14 +102,11 @@ DiskDevice::DiskDevice(std::string_view config_json, sdk::StoreOpening how)
 void DiskDevice::open_layout(sdk::StoreOpening how) {
   const std::string& root = settings_.root;
   const bool may_create = how == sdk::StoreOpening::create_if_missing;
-  struct stat st;
-  if (::stat(root.c_str(), &st) != 0 && errno == ENOENT && !may_create)
-    throw sdk::Error(SBX_ERR_OFFLINE, "disk device: " + root +
-                                          " does not exist (is its drive mounted?); no store was made there");
-  if (may_create) make_directory(root, "disk device");
+  open_store_directory(root, "disk device", may_create);
   const std::string device_file = root + "/" + kDeviceFile;
   const std::string my_key_id = settings_.key ? key_id(*settings_.key) : "";
 
+  struct stat st;
   if (::stat(device_file.c_str(), &st) != 0) {
     if (errno != ENOENT) throw_errno(errno, "disk device: cannot stat " + device_file);
     if (::stat(settings_.sets_dir.c_str(), &st) == 0)
