@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -291,6 +292,18 @@ inline void set_mtime(const std::filesystem::path& p, int64_t sec, long nsec) {
   struct timespec times[2] = {{sec, nsec}, {sec, nsec}};
   if (::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
     throw std::runtime_error("utimensat " + p.string() + ": " + std::strerror(errno));
+}
+
+// Puts a symlink to `target` where `path` was in one step (RENAME_EXCHANGE), then moves what was there to
+// `moved_to`. Two steps (rename, then symlink) would let a walk running in other threads find the name
+// missing in between, which is a different race from the one a test means to stage.
+inline void swap_for_symlink(const std::filesystem::path& path, const std::filesystem::path& target,
+                             const std::filesystem::path& moved_to) {
+  const std::filesystem::path staged = path.string() + ".swap-link";
+  std::filesystem::create_directory_symlink(target, staged);
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0)
+    throw std::runtime_error("cannot swap " + path.string() + " for a symlink: " + std::strerror(errno));
+  std::filesystem::rename(staged, moved_to);
 }
 
 inline bool user_xattrs_supported(const std::filesystem::path& dir) {

@@ -96,10 +96,7 @@ TEST_F(AgentFilesReadAhead, ADirectorySwappedForASymlinkAfterItWasScannedIsNotFo
   const std::string trigger = entry_path(src_ / "d0" / "sub0" / "f0");
   RecordingSink sink;
   sink.on_check = [&](const Entry& e) {
-    if (e.path == trigger) {
-      fs::rename(src_ / "d7", tmp_ / "d7-moved");
-      fs::create_directory_symlink(outside, src_ / "d7");
-    }
+    if (e.path == trigger) swap_for_symlink(src_ / "d7", outside, tmp_ / "d7-moved");
     return SBX_OK;
   };
   BackupResult result = backup(agent_, job_for({src_.string()}), sink);
