@@ -3,6 +3,8 @@
 #include <cstring>
 #include <strongbox/sdk/plugin.hpp>
 
+#include "common/posix_file.hpp"
+
 namespace sbx::dedup {
 namespace {
 
@@ -92,6 +94,7 @@ void ChunkIndex::open(uint64_t cache_bytes) {
       "INSERT INTO blob_rows(id, pack_id, offset, length) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
       " pack_id = excluded.pack_id, offset = excluded.offset, length = excluded.length"
       " WHERE NOT EXISTS (SELECT 1 FROM pack_files p WHERE p.pack_id = blob_rows.pack_id)");
+  opened_ = true;
 }
 
 ChunkIndex::~ChunkIndex() {
@@ -112,7 +115,21 @@ void ChunkIndex::fail(const std::string& what) {
   sbx_status status = (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ? SBX_ERR_CORRUPT
                       : code == SQLITE_FULL                             ? SBX_ERR_NO_SPACE
                                                                         : SBX_ERR_IO;
+  // Damage found while opening is handled by the opener at once; damage found later, by the next open.
+  if (status == SBX_ERR_CORRUPT && opened_) message += mark_for_rebuild(message);
   throw sdk::Error(status, message);
+}
+
+std::string ChunkIndex::mark_for_rebuild(const std::string& message) noexcept {
+  try {
+    const std::string marker = rebuild_marker(path_);
+    const size_t slash = marker.find_last_of('/');
+    storage::write_file_atomically(marker.substr(0, slash), marker.substr(slash + 1), message + "\n", false);
+    return "; the index will be set aside and rebuilt from the packs when the device is next opened";
+  } catch (const std::exception& e) {
+    return std::string("; marking it for a rebuild failed too (") + e.what() +
+           "): move it aside by hand and it is rebuilt from the packs";
+  }
 }
 
 void ChunkIndex::exec(const char* sql) {

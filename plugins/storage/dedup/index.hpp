@@ -34,6 +34,9 @@ class ChunkIndex {
  public:
   ChunkIndex(const std::string& path, uint64_t cache_bytes);
   ~ChunkIndex();
+  // Left beside an index found damaged after it opened (a page SQLite calls malformed): the job that found it
+  // fails, and the next open sets the index aside and rebuilds it from the packs (Store::open_index).
+  static std::string rebuild_marker(const std::string& index_path) { return index_path + ".needs-rebuild"; }
   ChunkIndex(const ChunkIndex&) = delete;
   ChunkIndex& operator=(const ChunkIndex&) = delete;
 
@@ -127,9 +130,12 @@ class ChunkIndex {
   void exec_noexcept(const char* sql) noexcept;
   sqlite3_stmt* prepare(const char* sql);
   [[noreturn]] void fail(const std::string& what);
+  // Records that this index must be rebuilt; returns what the error message should add.
+  std::string mark_for_rebuild(const std::string& message) noexcept;
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  bool opened_ = false;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
   sqlite3_stmt* find_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;

@@ -97,29 +97,50 @@ Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::mov
 }
 
 std::unique_ptr<ChunkIndex> Store::open_index() const {
-  try {
-    return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
-  } catch (const sdk::Error& e) {
-    if (e.status() != SBX_ERR_CORRUPT) throw;
+  const std::string marker = ChunkIndex::rebuild_marker(index_path());
+  struct stat st;
+  if (::stat(marker.c_str(), &st) != 0) {
+    try {
+      return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_CORRUPT) throw;
+    }
   }
   // The index is a cache of the pack trailers, never the only copy of anything: a damaged one is set aside
   // (kept for a post-mortem) and a new one fills itself from the packs. Under the exclusive lock, so two
   // processes that both found it damaged do not set aside each other's new index.
   StoreLock exclusive(lock_path(), true);
-  try {
-    return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
-  } catch (const sdk::Error& e) {
-    if (e.status() != SBX_ERR_CORRUPT) throw;
-    const std::string aside = index_path() + ".damaged-" + std::to_string(::time(nullptr));
-    for (const char* suffix : {"", "-wal"})
-      if (::rename((index_path() + suffix).c_str(), (aside + suffix).c_str()) != 0 && errno != ENOENT)
-        storage::throw_errno(errno, "dedup device: cannot set the damaged index aside");
-    ::unlink((index_path() + "-shm").c_str());
-    storage::fsync_directory(settings_.root);
-    sdk::log(SBX_LOG_WARN, "dedup device " + settings_.root + ": " + e.what() + "; set it aside as " + aside +
-                               " and rebuilding the index from the packs");
+  std::string damage;
+  if (::stat(marker.c_str(), &st) == 0) {
+    damage = storage::read_small_file(marker, 64 * 1024);
+    while (!damage.empty() && damage.back() == '\n') damage.pop_back();
+  } else {
+    try {
+      return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_CORRUPT) throw;
+      damage = e.what();
+    }
   }
-  return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+  const std::string aside = index_path() + ".damaged-" + std::to_string(::time(nullptr));
+  for (const char* suffix : {"", "-wal"})
+    if (::rename((index_path() + suffix).c_str(), (aside + suffix).c_str()) != 0 && errno != ENOENT)
+      storage::throw_errno(errno, "dedup device: cannot set the damaged index aside");
+  ::unlink((index_path() + "-shm").c_str());
+  // After the rename: a crash in between leaves the marker, and the next open sets aside a new index, which
+  // costs a rebuild and loses nothing.
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT)
+    storage::throw_errno(errno, "dedup device: cannot remove " + marker);
+  storage::fsync_directory(settings_.root);
+  sdk::log(SBX_LOG_WARN, "dedup device " + settings_.root + ": " + damage + "; set it aside as " + aside +
+                             " and rebuilding the index from the packs");
+  // Now, under the lock: an index filled only as lookups miss would let the next backups store again every
+  // chunk the store already holds.
+  auto rebuilt = std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes);
+  const size_t packs = adopt_unindexed_packs(*rebuilt);
+  sdk::log(SBX_LOG_WARN,
+           "dedup device " + settings_.root + ": rebuilt the index from " + std::to_string(packs) + " packs");
+  return rebuilt;
 }
 
 std::unique_ptr<BlobCodec> Store::make_codec() const {
