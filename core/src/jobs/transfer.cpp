@@ -174,7 +174,7 @@ nlohmann::json read_listing(const std::string& dir, const nlohmann::json& pointe
 }
 
 // Seals the listing into a new set of the drive's store, then points strongbox-transfer.json at it; the
-// listing it replaces is deleted last, so a drive unplugged at any moment holds one whole listing.
+// listings it replaces are deleted last, so a drive unplugged at any moment holds one whole listing.
 void write_listing(const std::string& dir, nlohmann::json pointer, const nlohmann::json& listing,
                    plugins::StorageDevice& drive) {
   const std::string text = listing.dump();
@@ -198,11 +198,23 @@ void write_listing(const std::string& dir, nlohmann::json pointer, const nlohman
   pointer["listing_locator"] = hex(locator);
   // Durable before export reports success: a drive unplugged afterwards must hold what export reported.
   detail::write_file_durably(std::filesystem::path(dir) / kListingFile, pointer.dump(2) + "\n");
-  if (!old_set.empty() && old_set != name) {
+  // Every other listing set goes, not only the one the pointer named: an export killed between sealing its
+  // listing and pointing at it left one that nothing names.
+  std::vector<std::string> stale;
+  if (!old_set.empty() && old_set != name) stale.push_back(old_set);
+  try {
+    for (auto& set : drive.list_sets())
+      if (set.rfind(kListingSetPrefix, 0) == 0 && set != name && set != old_set)
+        stale.push_back(std::move(set));
+  } catch (const std::exception& e) {
+    spdlog::warn("transfer drive {}: cannot list its sets to find listings left by an interrupted export: {}",
+                 dir, e.what());
+  }
+  for (const auto& set : stale) {
     try {
-      drive.delete_set(old_set);
+      drive.delete_set(set);
     } catch (const std::exception& e) {
-      spdlog::warn("transfer drive {}: the listing it replaced stays as set {}: {}", dir, old_set, e.what());
+      spdlog::warn("transfer drive {}: the old listing stays as set {}: {}", dir, set, e.what());
     }
   }
 }

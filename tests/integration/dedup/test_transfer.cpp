@@ -255,3 +255,35 @@ TEST(DedupTransfer, AListingDamagedOrAlteredOnTheDriveIsRefusedAndChangesNothing
   auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
   EXPECT_EQ(imported["sets"].size(), 2u) << imported.dump();
 }
+
+// An export killed after sealing its listing and before pointing strongbox-transfer.json at it leaves a
+// listing set nothing names; the next export removes it with the listing it replaces, so a drive in
+// rotation does not collect them.
+TEST(DedupTransfer, AListingLeftByAnInterruptedExportGoesWithTheNextExport) {
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 21));
+  int64_t first = s.backup(data, "a");
+  write_file(data / "g", random_text(100000, 22));
+  int64_t second = s.backup(data, "a", "incremental");
+  auto state = snapshot(data);
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(first), "--to", drive.string()});
+  ASSERT_EQ(listing_sets_on(drive).size(), 1u);
+  const std::string orphan = listing_sets_on(drive).front();
+  fs::copy_file(drive / "sets" / orphan, s.dir() / "orphan");
+  s.run_json({"transfer", "export", std::to_string(first), "--to", drive.string()});
+  // The state the kill leaves: a sealed listing set beside the one the pointer names.
+  fs::copy_file(s.dir() / "orphan", drive / "sets" / orphan);
+  ASSERT_EQ(listing_sets_on(drive).size(), 2u);
+
+  s.run_json({"transfer", "export", std::to_string(second), "--to", drive.string()});
+  const auto left = listing_sets_on(drive);
+  ASSERT_EQ(left.size(), 1u) << "an orphaned listing outlived the next export";
+  EXPECT_NE(left.front(), orphan);
+  auto imported = s.run_json({"transfer", "import", drive.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 2u) << imported.dump();
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
+}
