@@ -47,7 +47,9 @@ class PackSink {
       : store_(std::move(store)),
         index_(store_->open_index()),
         session_(*store_),
-        pack_(std::make_unique<PackBuilder>(store_->layout())) {}
+        pack_(std::make_unique<PackBuilder>(store_->layout())) {
+    sweep_dead_writers(*store_);
+  }
 
   // Only while no other thread uses the sink.
   ChunkIndex& index() { return *index_; }

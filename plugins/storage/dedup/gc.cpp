@@ -173,12 +173,7 @@ sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_s
   }
   // Packs of writers that died before indexing them were adopted above and swept with the rest; what is
   // left in tmp/ is from writers that died mid-pack.
-  for (const auto& file : list_directory(store.layout().tmp_dir())) {
-    const std::string path = store.layout().tmp_dir() + "/" + file;
-    struct stat st;
-    // Only old leftovers: a writer in flight may be writing this very file.
-    if (::stat(path.c_str(), &st) == 0 && st.st_mtime + 24 * 3600 < ::time(nullptr)) ::unlink(path.c_str());
-  }
+  remove_unfinished_packs(store);
   stats.bytes_after = index->pack_bytes();
   return stats;
 }

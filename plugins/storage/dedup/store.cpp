@@ -247,25 +247,58 @@ void Session::protect(const std::vector<ChunkId>& ids) {
   storage::write_all(fd_.get(), bytes.data(), bytes.size(), path_);
 }
 
-std::vector<ChunkId> live_session_ids(const Store& store) {
-  std::vector<ChunkId> ids;
+namespace {
+
+// Calls `live` with each session file whose writer still holds it, deleting the others: nobody holds them,
+// so their writer died, and the ids they list are garbage now.
+void for_each_live_session(const Store& store, const std::function<void(const std::string&, int)>& live) {
   for (const auto& file : list_directory(store.sessions_dir())) {
     if (!ends_with(file, ".ids")) continue;
     const std::string path = store.sessions_dir() + "/" + file;
     int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (raw < 0) continue;  // finished in the meantime
     storage::UniqueFd fd(raw);
-    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
-      // Nobody holds it: its writer died; what it wrote is garbage now.
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0)
       ::unlink(path.c_str());
-      continue;
-    }
-    const uint64_t size = storage::file_size(fd.get(), path);
+    else
+      live(path, fd.get());
+  }
+}
+
+}  // namespace
+
+void remove_unfinished_packs(const Store& store) {
+  for (const auto& file : list_directory(store.layout().tmp_dir())) {
+    const std::string path = store.layout().tmp_dir() + "/" + file;
+    struct stat st;
+    // Only old leftovers: a writer in flight may be writing this very file.
+    if (::stat(path.c_str(), &st) == 0 && st.st_mtime + 24 * 3600 < ::time(nullptr)) ::unlink(path.c_str());
+  }
+}
+
+void sweep_dead_writers(const Store& store) noexcept {
+  try {
+    storage::UniqueFd lock = storage::open_or_throw(store.lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // Exclusive, as gc's reading of the sessions is: a session file is created before it is locked, under
+    // the shared lock.
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return;
+    for_each_live_session(store, [](const std::string&, int) {});
+    remove_unfinished_packs(store);
+  } catch (const std::exception& e) {
+    sdk::log(SBX_LOG_DEBUG, "dedup device " + store.settings().root +
+                                ": leftovers of interrupted writers stay until gc: " + e.what());
+  }
+}
+
+std::vector<ChunkId> live_session_ids(const Store& store) {
+  std::vector<ChunkId> ids;
+  for_each_live_session(store, [&](const std::string& path, int fd) {
+    const uint64_t size = storage::file_size(fd, path);
     std::string bytes(size - size % kIdBytes, '\0');
-    size_t got = storage::pread_full(fd.get(), bytes.data(), bytes.size(), 0, path);
+    size_t got = storage::pread_full(fd, bytes.data(), bytes.size(), 0, path);
     for (size_t at = 0; at + kIdBytes <= got; at += kIdBytes)
       ids.push_back(id_from(std::string_view(bytes).substr(at, kIdBytes)));
-  }
+  });
   return ids;
 }
 

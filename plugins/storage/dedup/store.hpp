@@ -112,6 +112,13 @@ class Session {
 // The ids of every live session; dead ones (their process is gone) are deleted. Call under the exclusive
 // lock.
 std::vector<ChunkId> live_session_ids(const Store& store);
+// Deletes what writers that died left behind: their session files, and pack files they never finished
+// (tmp/, only when a day old: a writer in flight may be writing one). Best effort, and skipped while the
+// store is busy (its lock is taken), because it runs as a writer starts, on stores gc never visits, such
+// as transfer drives.
+void sweep_dead_writers(const Store& store) noexcept;
+// The tmp/ part of sweep_dead_writers; gc calls it too.
+void remove_unfinished_packs(const Store& store);
 
 // Where a blob is; when the index lacks it, adopts unindexed packs and looks again. Throws
 // SBX_ERR_NOT_FOUND when the id is not in the store.

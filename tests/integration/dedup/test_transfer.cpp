@@ -287,3 +287,35 @@ TEST(DedupTransfer, AListingLeftByAnInterruptedExportGoesWithTheNextExport) {
   ASSERT_EQ(imported["sets"].size(), 2u) << imported.dump();
   EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
 }
+
+// gc never visits a transfer drive, so what an export killed mid-way left there (its session file, the pack
+// it was filling) is swept by the next export instead: a session nobody holds, and unfinished packs a day
+// old. A session still held and a pack still being written stay.
+TEST(DedupTransfer, WhatAnInterruptedExportLeftOnTheDriveGoesWithTheNextExport) {
+  DedupSite s;
+  s.add_dedup("a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "f", random_text(100000, 31));
+  int64_t first = s.backup(data, "a");
+  write_file(data / "g", random_text(100000, 32));
+  int64_t second = s.backup(data, "a", "incremental");
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(first), "--to", drive.string()});
+
+  write_file(drive / "tmp" / "killed.pack.tmp", random_text(300000, 33));
+  fs::last_write_time(drive / "tmp" / "killed.pack.tmp",
+                      fs::file_time_type::clock::now() - std::chrono::hours(48));
+  write_file(drive / "tmp" / "in-flight.pack.tmp", random_text(1000, 34));
+  write_file(drive / "sessions" / "killed.ids", std::string(32, 'k'));
+  write_file(drive / "sessions" / "in-flight.ids", std::string(32, 'i'));
+  const int held = ::open((drive / "sessions" / "in-flight.ids").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+
+  s.run_json({"transfer", "export", std::to_string(second), "--to", drive.string()});
+  EXPECT_FALSE(fs::exists(drive / "tmp" / "killed.pack.tmp"));
+  EXPECT_FALSE(fs::exists(drive / "sessions" / "killed.ids"));
+  EXPECT_TRUE(fs::exists(drive / "tmp" / "in-flight.pack.tmp"));
+  EXPECT_TRUE(fs::exists(drive / "sessions" / "in-flight.ids"));
+  ::close(held);
+}
