@@ -540,6 +540,7 @@ sbx_storage_info DedupDevice::info() {
 
 std::unique_ptr<sdk::StorageWriter> DedupDevice::begin_set(std::string_view set_name) {
   check_set_name(set_name);
+  store_->require_writable("write a set");
   if (::access(store_->manifest_path(set_name).c_str(), F_OK) == 0)
     throw sdk::Error(SBX_ERR_INVALID_ARGUMENT,
                      "set \"" + std::string(set_name) + "\" already exists on this device");
@@ -555,6 +556,7 @@ std::unique_ptr<sdk::StorageReader> DedupDevice::open_set(std::string_view set_n
 
 void DedupDevice::delete_set(std::string_view set_name) {
   check_set_name(set_name);
+  store_->require_writable("delete a set");
   bool found = false;
   for (const auto& path : {store_->manifest_path(set_name), store_->writing_path(set_name)}) {
     if (::unlink(path.c_str()) == 0)
@@ -643,6 +645,7 @@ std::string DedupDevice::read_manifest(std::string_view set_name) {
 }
 
 std::unique_ptr<sdk::DedupReceiver> DedupDevice::begin_receive() {
+  store_->require_writable("receive chunks");
   return std::make_unique<Receiver>(store_);
 }
 

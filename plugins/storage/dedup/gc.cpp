@@ -44,6 +44,7 @@ SweepPlan plan_sweep(uint64_t pack_bytes, const PackUse* live) {
 
 sbx_gc_stats DedupDevice::collect_garbage(const std::vector<std::string>& live_sets, bool dry_run) {
   const Store& store = *store_;
+  store.require_writable("collect garbage");
   storage::UniqueFd run_lock =
       storage::open_or_throw(store.settings().root + "/gc.run", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (::flock(run_lock.get(), LOCK_EX | LOCK_NB) != 0)

@@ -1,5 +1,6 @@
 #include "index.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <strongbox/sdk/plugin.hpp>
 
@@ -33,10 +34,17 @@ constexpr const char* kConvertFirstFormat =
     " SELECT b.id, p.pack_id, b.offset, b.length FROM blobs b JOIN pack_files p ON p.name = b.pack;"
     "DROP TABLE blobs;"
     "DROP TABLE packs;";
+constexpr const char* kFindSql =
+    "SELECT p.name, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
+    " WHERE b.id = ?";
 // Several job processes share one index; a writer waits this long for another's transaction.
 constexpr int kBusyTimeoutMs = 120000;
 constexpr uint64_t kMarkBatch = 20000;
 constexpr unsigned kLookupsPerRead = 1024;
+
+std::string cache_pragma(uint64_t cache_bytes) {
+  return "PRAGMA cache_size=-" + std::to_string(std::max<uint64_t>(cache_bytes / 1024, 1024));
+}
 
 ChunkId column_id(sqlite3_stmt* statement, int column) {
   ChunkId id{};
@@ -56,9 +64,13 @@ struct Reset {
 
 }  // namespace
 
-ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes) : path_(path) {
+ChunkIndex::ChunkIndex(const std::string& path, uint64_t cache_bytes, Access access)
+    : path_(path), access_(access) {
   try {
-    open(cache_bytes);
+    if (access == Access::kImmutable)
+      open_immutable(cache_bytes);
+    else
+      open(cache_bytes);
   } catch (...) {
     // No destructor runs for a constructor that throws; a damaged index must not stay open.
     close();
@@ -74,26 +86,53 @@ void ChunkIndex::open(uint64_t cache_bytes) {
   exec("PRAGMA journal_mode=WAL");
   // A lost commit is re-adopted from the pack trailers, so the index need not sync on every commit.
   exec("PRAGMA synchronous=NORMAL");
-  const std::string cache =
-      "PRAGMA cache_size=-" + std::to_string(std::max<uint64_t>(cache_bytes / 1024, 1024));
-  exec(cache.c_str());
+  exec(cache_pragma(cache_bytes).c_str());
   // Only a new or older-format index needs the write lock here; every other open is a plain read.
-  if (!schema_has("table", "blob_rows") || schema_has("table", "blobs") ||
-      schema_has("index", "blob_rows_by_pack"))
+  if (needs_conversion())
     transaction([&] {
       if (schema_has("index", "blob_rows_by_pack")) exec(kConvertSecondFormat);
       exec(kSchema);
       if (schema_has("table", "blobs")) exec(kConvertFirstFormat);
     });
-  find_ = prepare(
-      "SELECT p.name, b.offset, b.length FROM blob_rows b JOIN pack_files p ON p.pack_id = b.pack_id"
-      " WHERE b.id = ?");
+  find_ = prepare(kFindSql);
   // An id already indexed keeps its first location, unless that row lost its pack (an index damaged or
   // restored from an older copy): then the new copy takes its place, or the id could never be found again.
   insert_ = prepare(
       "INSERT INTO blob_rows(id, pack_id, offset, length) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
       " pack_id = excluded.pack_id, offset = excluded.offset, length = excluded.length"
       " WHERE NOT EXISTS (SELECT 1 FROM pack_files p WHERE p.pack_id = blob_rows.pack_id)");
+  opened_ = true;
+}
+
+bool ChunkIndex::needs_conversion() {
+  return !schema_has("table", "blob_rows") || schema_has("table", "blobs") ||
+         schema_has("index", "blob_rows_by_pack");
+}
+
+void ChunkIndex::open_immutable(uint64_t cache_bytes) {
+  // A URI, because immutability is a URI parameter; its path escapes what URIs give a meaning.
+  std::string uri = "file:";
+  for (char c : path_) {
+    if (c == '%' || c == '?' || c == '#') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", static_cast<unsigned char>(c));
+      uri += escaped;
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
+    fail("cannot open");
+  exec(cache_pragma(cache_bytes).c_str());
+  // An older format is converted in place, which a read-only file system does not allow: the opener builds
+  // a temporary index from the packs instead, as for a damaged one.
+  if (needs_conversion())
+    throw sdk::Error(SBX_ERR_CORRUPT, "dedup index " + path_ +
+                                          " is of an older format, which is converted only where it can be "
+                                          "written");
+  find_ = prepare(kFindSql);
   opened_ = true;
 }
 
@@ -115,8 +154,10 @@ void ChunkIndex::fail(const std::string& what) {
   sbx_status status = (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ? SBX_ERR_CORRUPT
                       : code == SQLITE_FULL                             ? SBX_ERR_NO_SPACE
                                                                         : SBX_ERR_IO;
-  // Damage found while opening is handled by the opener at once; damage found later, by the next open.
-  if (status == SBX_ERR_CORRUPT && opened_) message += mark_for_rebuild(message);
+  // Damage found while opening is handled by the opener at once; damage found later, by the next open (a
+  // read-only store's opener always checks, and a temporary index is thrown away anyway).
+  if (status == SBX_ERR_CORRUPT && opened_ && access_ == Access::kReadWrite && !path_.empty())
+    message += mark_for_rebuild(message);
   throw sdk::Error(status, message);
 }
 

@@ -32,8 +32,13 @@ struct BlobLocation {
 
 class ChunkIndex {
  public:
-  ChunkIndex(const std::string& path, uint64_t cache_bytes);
+  // kImmutable: the index of a store on a read-only file system, opened as SQLite's immutable file (no lock,
+  // no WAL, no journal): nothing of it can change while it is read, and nothing is written.
+  enum class Access { kReadWrite, kImmutable };
+  // An empty path: a private temporary index, deleted when it closes.
+  ChunkIndex(const std::string& path, uint64_t cache_bytes, Access access = Access::kReadWrite);
   ~ChunkIndex();
+  bool read_only() const { return access_ == Access::kImmutable; }
   // Left beside an index found damaged after it opened (a page SQLite calls malformed): the job that found it
   // fails, and the next open sets the index aside and rebuilds it from the packs (Store::open_index).
   static std::string rebuild_marker(const std::string& index_path) { return index_path + ".needs-rebuild"; }
@@ -122,6 +127,8 @@ class ChunkIndex {
 
  private:
   void open(uint64_t cache_bytes);
+  void open_immutable(uint64_t cache_bytes);
+  bool needs_conversion();  // a new index, or one of an older format
   void close() noexcept;
   bool schema_has(const char* type, const char* name);
   int64_t put_pack(const std::string& pack, uint64_t bytes);  // adds or updates; returns its pack_id
@@ -134,6 +141,7 @@ class ChunkIndex {
   std::string mark_for_rebuild(const std::string& message) noexcept;
 
   std::string path_;
+  Access access_ = Access::kReadWrite;
   sqlite3* db_ = nullptr;
   bool opened_ = false;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,8 @@ Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::mov
   layout_.root = settings_.root;
   const bool may_create = how == sdk::StoreOpening::create_if_missing;
   storage::open_store_directory(settings_.root, "dedup device", may_create);
+  struct statvfs fs;
+  read_only_ = ::statvfs(settings_.root.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
   struct stat st;
   const std::string config_path = settings_.root + "/dedup.json";
   if (::stat(config_path.c_str(), &st) == 0) {
@@ -84,7 +87,7 @@ Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::mov
     throw sdk::Error(SBX_ERR_CORRUPT, "dedup device: " + settings_.root +
                                           " holds sets or packs but no dedup.json, which holds their keys: "
                                           "put it back from a copy (see docs/admin-guide.md)");
-  } else if (!may_create) {
+  } else if (!may_create || read_only_) {
     throw sdk::Error(SBX_ERR_OFFLINE, "dedup device: " + settings_.root +
                                           " holds no store (is its drive mounted?); `strongbox devices add` "
                                           "makes one");
@@ -92,11 +95,45 @@ Store::Store(StoreSettings settings, sdk::StoreOpening how) : settings_(std::mov
     config_ = create_store_config(settings_.root, settings_.key_file, settings_.domain_from,
                                   settings_.chunker.value_or(default_chunker_params()));
   }
+  if (read_only_) return;
   for (const auto& dir : {layout_.packs_dir(), sets_dir(), sessions_dir(), layout_.tmp_dir()})
     storage::make_directory(dir, "dedup device");
 }
 
+void Store::require_writable(std::string_view what) const {
+  if (read_only_)
+    throw sdk::Error(SBX_ERR_PERMISSION, "dedup device " + settings_.root +
+                                             " is on a read-only file system: cannot " + std::string(what) +
+                                             " (its sets can be restored, verified and imported from)");
+}
+
+std::unique_ptr<ChunkIndex> Store::open_read_only_index() const {
+  std::string why;
+  struct stat st;
+  if (::stat(ChunkIndex::rebuild_marker(index_path()).c_str(), &st) == 0) {
+    why = "its index is marked as damaged";
+  } else if (::stat(index_path().c_str(), &st) != 0) {
+    why = "it has no index";
+  } else {
+    try {
+      return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes,
+                                          ChunkIndex::Access::kImmutable);
+    } catch (const sdk::Error& e) {
+      if (e.status() != SBX_ERR_CORRUPT) throw;
+      why = e.what();
+    }
+  }
+  // The index is only a cache of the pack trailers; the packs are read instead, into a temporary file.
+  auto temporary = std::make_unique<ChunkIndex>("", settings_.index_memory_bytes);
+  const size_t packs = adopt_unindexed_packs(*temporary);
+  if (!warned_read_only_index_.exchange(true))
+    sdk::log(SBX_LOG_WARN, "dedup device " + settings_.root + " is read-only and " + why +
+                               ": read through a temporary index of its " + std::to_string(packs) + " packs");
+  return temporary;
+}
+
 std::unique_ptr<ChunkIndex> Store::open_index() const {
+  if (read_only_) return open_read_only_index();
   const std::string marker = ChunkIndex::rebuild_marker(index_path());
   struct stat st;
   if (::stat(marker.c_str(), &st) != 0) {
@@ -185,6 +222,9 @@ Manifest Store::load_manifest(BlobCodec& codec, std::string_view set) const {
 }
 
 size_t Store::adopt_unindexed_packs(ChunkIndex& index) const {
+  // Nothing can have been written since the immutable index was (the file system is read-only); a pack it
+  // lacks was lost to a crash before the file system was made read-only, and is not looked for.
+  if (index.read_only()) return 0;
   // Packs the index lists whose files are gone go first: their rows then yield to the copies adopted below.
   // Only an index that lost commits (a power cut, an older copy put back) lists such packs, and its rows
   // may point there while the blobs live in a pack gc rewrote; kept, they would hide that pack from gc's
@@ -215,8 +255,14 @@ size_t Store::adopt_unindexed_packs(ChunkIndex& index) const {
   return adopted;
 }
 
-StoreLock::StoreLock(const std::string& path, bool exclusive)
-    : fd_(storage::open_or_throw(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+StoreLock::StoreLock(const std::string& path, bool exclusive) {
+  int raw = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (raw < 0 && errno == EROFS) {
+    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (raw < 0 && errno == ENOENT) return;
+  }
+  if (raw < 0) storage::throw_errno(errno, "cannot open " + path);
+  fd_ = storage::UniqueFd(raw);
   while (::flock(fd_.get(), exclusive ? LOCK_EX : LOCK_SH) != 0)
     if (errno != EINTR) storage::throw_errno(errno, "cannot lock " + path);
 }

@@ -11,6 +11,7 @@
 //   tmp/                  packs and manifests being written
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,11 @@ class Store {
   Store(StoreSettings settings, sdk::StoreOpening how);
 
   const StoreSettings& settings() const { return settings_; }
+  // The store's file system is mounted read-only (a write-protected transfer drive, say). It is read through
+  // its index opened immutable, or a temporary one built from the packs when that cannot be used; nothing
+  // on it is created or changed, and what would write is refused with require_writable's one line.
+  bool read_only() const { return read_only_; }
+  void require_writable(std::string_view what) const;
   const StoreConfig& config() const { return config_; }
   const PackLayout& layout() const { return layout_; }
   std::string manifest_path(std::string_view set) const {
@@ -73,16 +79,21 @@ class Store {
   size_t adopt_unindexed_packs(ChunkIndex& index) const;
 
  private:
+  std::unique_ptr<ChunkIndex> open_read_only_index() const;
+
   StoreSettings settings_;
   PackLayout layout_;
   StoreConfig config_;
+  bool read_only_ = false;
+  mutable std::atomic<bool> warned_read_only_index_{false};  // said once a device, not at every open
 };
 
 // Throws SBX_ERR_INVALID_ARGUMENT unless the name is 1-200 characters of A-Z a-z 0-9 . _ - not starting
 // with '.'.
 void check_set_name(std::string_view name);
 
-// flock on DIR/gc.lock for the lifetime of the object.
+// flock on DIR/gc.lock for the lifetime of the object. On a read-only file system the lock file is opened
+// read-only, and there is nothing to lock when it is missing (no writer can have made a store there since).
 class StoreLock {
  public:
   StoreLock(const std::string& path, bool exclusive);

@@ -1,9 +1,13 @@
 // Transfer drives: export sets with their chunks to a directory, import them into another dedup device of
 // the domain, restore from there; a later optimized duplication sends only new chunks; the reverse direction
 // works the same way; wrong domains, missing or damaged listings are refused without changing anything.
+#include <sched.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include "dedup_site.hpp"
@@ -25,6 +29,36 @@ void run_sql(const fs::path& db_file, const std::string& sql) {
   sqlite3_free(error);
   sqlite3_close(db);
 }
+
+// `dir` seen read-only at `view`, as a write-protected drive is mounted. The bind mount lives in a mount
+// namespace of the test process's own, so nothing outlives the test; the strongbox processes it starts see
+// it.
+class ReadOnlyView {
+ public:
+  ReadOnlyView(const fs::path& dir, const fs::path& view) : view_(view) {
+    fs::create_directories(view);
+    if (::unshare(CLONE_NEWNS) != 0) {
+      why_not_ = std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+               ::mount(dir.c_str(), view.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      why_not_ = std::string("bind mount: ") + std::strerror(errno);
+    } else {
+      mounted_ = true;
+      if (::mount(nullptr, view.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+        why_not_ = std::string("read-only remount: ") + std::strerror(errno);
+    }
+  }
+  ~ReadOnlyView() {
+    if (mounted_) ::umount2(view_.c_str(), MNT_DETACH);
+  }
+  // Empty when the view is mounted read-only; else why it could not be (the test needs CAP_SYS_ADMIN).
+  const std::string& why_not() const { return why_not_; }
+
+ private:
+  fs::path view_;
+  bool mounted_ = false;
+  std::string why_not_;
+};
 
 }  // namespace
 
@@ -318,4 +352,52 @@ TEST(DedupTransfer, WhatAnInterruptedExportLeftOnTheDriveGoesWithTheNextExport) 
   EXPECT_TRUE(fs::exists(drive / "tmp" / "in-flight.pack.tmp"));
   EXPECT_TRUE(fs::exists(drive / "sessions" / "in-flight.ids"));
   ::close(held);
+}
+
+TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
+  // A seed drive often arrives write-protected, or is mounted read-only so nothing can alter it: the import
+  // reads it through its index opened immutable (or, without a usable index, a temporary one made from the
+  // packs), writes nothing there, and an export to it fails with one line.
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  s.add_dedup("c", "a");
+  fs::path data = s.dir() / "data";
+  for (int i = 0; i < 4; ++i) write_file(data / ("f" + std::to_string(i)), random_text(150000, 60 + i));
+  int64_t full = s.backup(data, "a");
+  write_file(data / "f1", random_text(150000, 70));
+  int64_t inc = s.backup(data, "a", "incremental");
+  auto state = snapshot(data);
+  fs::path drive = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(full), std::to_string(inc), "--to", drive.string()});
+  const TreeState shipped = snapshot(drive);
+  fs::path mounted = s.dir() / "mnt";
+  ReadOnlyView view(drive, mounted);
+  if (!view.why_not().empty()) GTEST_SKIP() << "cannot mount a read-only view: " << view.why_not();
+
+  auto imported = s.run_json({"transfer", "import", mounted.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 2u);
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
+  EXPECT_EQ(s.run({"verify", "--device", "b", "--read-data"}).exit_code, 0);
+  EXPECT_EQ(diff_trees(shipped, snapshot(drive)), "") << "the import changed the drive";
+
+  auto onto = s.run({"transfer", "export", std::to_string(inc), "--to", mounted.string()});
+  EXPECT_EQ(onto.exit_code, 1);
+  EXPECT_NE(onto.err.find("is on a read-only file system: cannot receive chunks"), std::string::npos)
+      << onto.err;
+  EXPECT_EQ(std::count(onto.err.begin(), onto.err.end(), '\n'), 1) << onto.err;
+
+  // Without its index (lost, say, when the drive was unplugged mid-export) the packs are read instead.
+  for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(drive / file);
+  const TreeState unindexed = snapshot(drive);
+  auto rebuilt = s.run({"--json", "transfer", "import", mounted.string(), "--device", "c"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  EXPECT_NE(rebuilt.err.find("is read-only and it has no index: read through a temporary index"),
+            std::string::npos)
+      << rebuilt.err;
+  EXPECT_EQ(std::count(rebuilt.err.begin(), rebuilt.err.end(), '\n'), 1)
+      << "warned more than once: " << rebuilt.err;
+  int64_t on_c = rebuilt.json_lines().back()["sets"][1].get<int64_t>();
+  EXPECT_EQ(diff_trees(state, s.restored(on_c, data, "c")), "");
+  EXPECT_EQ(diff_trees(unindexed, snapshot(drive)), "") << "the import changed the drive";
 }
