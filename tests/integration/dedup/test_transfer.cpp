@@ -400,4 +400,16 @@ TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
   int64_t on_c = rebuilt.json_lines().back()["sets"][1].get<int64_t>();
   EXPECT_EQ(diff_trees(state, s.restored(on_c, data, "c")), "");
   EXPECT_EQ(diff_trees(unindexed, snapshot(drive)), "") << "the import changed the drive";
+
+  // The drive as a device of the site (an offsite copy mounted read-only for an audit): verified and read,
+  // never written.
+  auto added = s.run(
+      {"devices", "add", "drive", "--type", "dedup", "--path", mounted.string(), "--key-file", s.key()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(s.run({"verify", "--device", "drive", "--read-data"}).exit_code, 0);
+  auto written = s.run({"backup", data.string(), "--device", "drive"});
+  EXPECT_NE(written.exit_code, 0);
+  EXPECT_NE(written.err.find("is on a read-only file system: cannot write a set"), std::string::npos)
+      << written.err;
+  EXPECT_EQ(diff_trees(unindexed, snapshot(drive)), "") << "the device's jobs changed the drive";
 }
