@@ -100,6 +100,25 @@ uint64_t file_size(int fd, const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+int rename_without_replacing(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return errno;
+  // The file system cannot rename without replacing (FUSE, some network file systems): link() fails on an
+  // existing name as well.
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    ::unlink(from.c_str());
+    return 0;
+  }
+  if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) return errno;
+  // Nor has it hard links (FAT and exFAT, as on most USB drives): look, then rename. Two processes racing
+  // to make the same name there could both succeed, the later replacing the earlier; the names made this
+  // way are a store's config file, made once before the store is used, and set names, which are unique.
+  struct stat st;
+  if (::lstat(to.c_str(), &st) == 0) return EEXIST;
+  if (errno != ENOENT) return errno;
+  return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
+}
+
 bool write_file_atomically(const std::string& dir, const std::string& name, const std::string& content,
                            bool no_replace) {
   const std::string final_path = dir + "/" + name;
@@ -110,14 +129,12 @@ bool write_file_atomically(const std::string& dir, const std::string& name, cons
     fsync_or_throw(fd.get(), temp_path);
     fd.close_checked(temp_path);
     if (no_replace) {
-      // link() fails with EEXIST instead of replacing, which rename() cannot do portably.
-      if (::link(temp_path.c_str(), final_path.c_str()) != 0) {
-        int err = errno;
+      const int err = rename_without_replacing(temp_path, final_path);
+      if (err != 0) {
         ::unlink(temp_path.c_str());
         if (err == EEXIST) return false;
         throw_errno(err, "cannot create " + final_path);
       }
-      ::unlink(temp_path.c_str());
     } else if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
       throw_errno(errno, "cannot rename " + temp_path + " to " + final_path);
     }

@@ -53,6 +53,9 @@ void fsync_or_throw(int fd, const std::string& path);
 void fsync_directory(const std::string& dir);
 uint64_t file_size(int fd, const std::string& path);
 
+// Moves `from` to `to` unless `to` exists; returns 0, or the errno (EEXIST when `to` exists). Works on file
+// systems without RENAME_NOREPLACE or hard links (FAT, exFAT), where it checks and then renames.
+int rename_without_replacing(const std::string& from, const std::string& to);
 // Writes `content` to `path` so that a crash leaves either the old file or the new one: temp file, fsync,
 // rename, fsync of the directory. With no_replace, an existing `path` is kept and false is returned.
 bool write_file_atomically(const std::string& dir, const std::string& name, const std::string& content,

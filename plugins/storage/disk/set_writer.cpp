@@ -19,16 +19,8 @@ constexpr size_t kMaxArchiveWrite = size_t{1} << 30;
 
 // Moves the finished file to its final name without ever replacing an existing set.
 void publish(const std::string& from, const std::string& to, const std::string& set_name) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
-  int err = errno;
-  if (err == EINVAL || err == ENOSYS) {
-    // File systems without RENAME_NOREPLACE: link() refuses to replace as well.
-    if (::link(from.c_str(), to.c_str()) == 0) {
-      ::unlink(from.c_str());
-      return;
-    }
-    err = errno;
-  }
+  const int err = rename_without_replacing(from, to);
+  if (err == 0) return;
   if (err == EEXIST)
     throw sdk::Error(SBX_ERR_INVALID_ARGUMENT, "set " + set_name + " already exists at " + to);
   throw_errno(err, "cannot rename " + from + " to " + to);

@@ -60,6 +60,52 @@ class ReadOnlyView {
   std::string why_not_;
 };
 
+// A USB drive as MSPs ship them: exFAT (no hard links, no RENAME_NOREPLACE, no permissions), here a file
+// image on a loop device mounted through exfat-fuse. Unmounted and detached when the test ends.
+class ExfatDrive {
+ public:
+  explicit ExfatDrive(const fs::path& dir) : image_(dir / "exfat.img"), mounted_at_(dir / "exfat") {
+    fs::create_directories(mounted_at_);
+    auto shell = [&](const std::string& command) {
+      return std::system((command + " >/dev/null 2>&1").c_str());
+    };
+    if (shell("command -v mkfs.exfat && command -v mount.exfat-fuse && command -v losetup") != 0) {
+      why_not_ = "mkfs.exfat, mount.exfat-fuse or losetup is missing (scripts/setup installs them)";
+      return;
+    }
+    if (shell("truncate -s 64M " + image_.string() + " && mkfs.exfat " + image_.string()) != 0) {
+      why_not_ = "cannot make an exFAT image";
+      return;
+    }
+    FILE* out = ::popen(("losetup -f --show " + image_.string() + " 2>/dev/null").c_str(), "r");
+    char line[256] = {};
+    if (out && std::fgets(line, sizeof line, out)) loop_ = line;
+    if (out) ::pclose(out);
+    while (!loop_.empty() && loop_.back() == '\n') loop_.pop_back();
+    if (loop_.empty()) {
+      why_not_ = "no loop device (needs root)";
+      return;
+    }
+    if (shell("mount.exfat-fuse " + loop_ + " " + mounted_at_.string()) != 0) {
+      why_not_ = "mount.exfat-fuse failed (needs FUSE)";
+      return;
+    }
+    mounted_ = true;
+  }
+  ~ExfatDrive() {
+    if (mounted_) ::umount2(mounted_at_.c_str(), MNT_DETACH);
+    if (!loop_.empty()) std::system(("losetup -d " + loop_ + " >/dev/null 2>&1").c_str());
+  }
+  const fs::path& path() const { return mounted_at_; }
+  // Empty when mounted; else why not.
+  const std::string& why_not() const { return why_not_; }
+
+ private:
+  fs::path image_, mounted_at_;
+  std::string loop_, why_not_;
+  bool mounted_ = false;
+};
+
 }  // namespace
 
 TEST(DedupTransfer, SeedARemoteStoreByDrive) {
@@ -412,4 +458,38 @@ TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
   EXPECT_NE(written.err.find("is on a read-only file system: cannot write a set"), std::string::npos)
       << written.err;
   EXPECT_EQ(diff_trees(unindexed, snapshot(drive)), "") << "the device's jobs changed the drive";
+}
+
+TEST(DedupTransfer, AnExfatDriveCarriesASeed) {
+  // exFAT has no hard links and FUSE no RENAME_NOREPLACE: a store's config and set names are made there by
+  // looking and then renaming. Before, every export to such a drive failed at "cannot create dedup.json".
+  DedupSite s;
+  s.add_dedup("a");
+  s.add_dedup("b", "a");
+  fs::path data = s.dir() / "data";
+  for (int i = 0; i < 4; ++i) write_file(data / ("f" + std::to_string(i)), random_text(150000, 80 + i));
+  int64_t full = s.backup(data, "a");
+  write_file(data / "f2", random_text(150000, 90));
+  int64_t inc = s.backup(data, "a", "incremental");
+  auto state = snapshot(data);
+  ExfatDrive usb(s.dir().path());
+  if (!usb.why_not().empty()) GTEST_SKIP() << "no exFAT drive: " << usb.why_not();
+  fs::path seed = usb.path() / "seed";
+
+  s.run_json({"transfer", "export", std::to_string(full), "--to", seed.string()});
+  // A second export to the same drive adds the incremental beside what is there.
+  auto second = s.run_json({"transfer", "export", std::to_string(inc), "--to", seed.string()});
+  EXPECT_EQ(second["sets"].size(), 1u);
+  auto imported = s.run_json({"transfer", "import", seed.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 2u);
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][1].get<int64_t>(), data, "b")), "");
+  EXPECT_EQ(s.run({"verify", "--device", "b", "--read-data"}).exit_code, 0);
+
+  // A disk device on the drive publishes its sets the same way.
+  auto added =
+      s.run({"devices", "add", "usb-disk", "--type", "disk", "--path", (usb.path() / "disk").string()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  int64_t on_disk = s.backup(data, "usb-disk");
+  ASSERT_GT(on_disk, 0);
+  EXPECT_EQ(diff_trees(state, s.restored(on_disk, data, "usb-disk")), "");
 }
