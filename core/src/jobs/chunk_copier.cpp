@@ -42,6 +42,24 @@ net::Frame expect_reply(net::FrameReader& in, net::FrameType wanted, const char*
   return frame;
 }
 
+// Offers the set, sends the chunks the receiver lacks and has it commit the set.
+void send_set(plugins::StorageDevice& source, const std::string& store_name, net::FrameWriter& writer,
+              net::FrameReader& reader, ChunkTransfer& out, const ProgressFn& progress);
+
+// Throws the error the receiver sent before it closed the connection, if it sent one.
+void rethrow_receiver_failure(net::FrameReader& in) {
+  net::Frame frame;
+  try {
+    while (in.read(frame))
+      if (frame.type == net::FrameType::error) break;
+  } catch (const std::exception&) {
+    return;  // nothing readable: the caller's own error stands
+  }
+  if (frame.type == net::FrameType::error)
+    throw ServiceError("the receiving device refused: " +
+                       net::parse_json(frame).value("message", std::string("(no message)")));
+}
+
 struct Sender {
   net::FrameWriter& out;
   net::FrameReader& in;
@@ -151,6 +169,9 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
     } catch (const std::exception& e) {
       spdlog::warn("chunk receiver stopped: {}", e.what());
     }
+    // Closed here, not when the job ends: a receiver that gave up (its device full, say) reads no more, and
+    // a sender still sending would otherwise wait for room in the connection for ever.
+    link.server_end.reset();
   });
   struct Joiner {
     std::thread& thread;
@@ -163,6 +184,21 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
 
   net::FrameWriter writer(*link.agent_end);
   net::FrameReader reader(*link.agent_end);
+  try {
+    send_set(source, store_name, writer, reader, out, progress);
+  } catch (const plugins::PluginError& e) {
+    if (e.status() != SBX_ERR_CLOSED) throw;
+    // The receiver stopped and closed the connection; the reason it sent first says more than that.
+    rethrow_receiver_failure(reader);
+    throw;
+  }
+  return out;
+}
+
+namespace {
+
+void send_set(plugins::StorageDevice& source, const std::string& store_name, net::FrameWriter& writer,
+              net::FrameReader& reader, ChunkTransfer& out, const ProgressFn& progress) {
   Sender sender{writer, reader, out};
   ProgressTicker ticker(progress);
   ProgressInfo info{"duplicate", 0, 0, store_name};
@@ -211,8 +247,9 @@ ChunkTransfer transfer_set_chunks(plugins::Registry& registry, plugins::StorageD
   writer.flush();
   expect_reply(reader, net::FrameType::done, "the set to be committed");
   writer.finish();
-  return out;
 }
+
+}  // namespace
 
 CopiedSet copy_set_by_chunks(Site& site, const catalog::BackupSet& source, const catalog::Device& device_row,
                              catalog::BackupSet target,

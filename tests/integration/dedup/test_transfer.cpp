@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <memory>
 
 #include "dedup_site.hpp"
 
@@ -30,32 +31,45 @@ void run_sql(const fs::path& db_file, const std::string& sql) {
   sqlite3_close(db);
 }
 
-// `dir` seen read-only at `view`, as a write-protected drive is mounted. The bind mount lives in a mount
-// namespace of the test process's own, so nothing outlives the test; the strongbox processes it starts see
-// it.
-class ReadOnlyView {
+// A mount in a mount namespace of the test process's own, so nothing outlives the test; the strongbox
+// processes it starts see it. Needs CAP_SYS_ADMIN; why_not() says what failed without it.
+class PrivateMount {
  public:
-  ReadOnlyView(const fs::path& dir, const fs::path& view) : view_(view) {
-    fs::create_directories(view);
-    if (::unshare(CLONE_NEWNS) != 0) {
-      why_not_ = std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-    } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-               ::mount(dir.c_str(), view.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      why_not_ = std::string("bind mount: ") + std::strerror(errno);
-    } else {
-      mounted_ = true;
-      if (::mount(nullptr, view.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
-        why_not_ = std::string("read-only remount: ") + std::strerror(errno);
-    }
+  // `dir` seen read-only at `at`, as a write-protected drive is mounted.
+  static std::unique_ptr<PrivateMount> read_only_view(const fs::path& dir, const fs::path& at) {
+    auto m = std::unique_ptr<PrivateMount>(new PrivateMount(at));
+    if (m->why_not_.empty() && ::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      m->why_not_ = std::string("bind mount: ") + std::strerror(errno);
+    m->mounted_ = m->why_not_.empty();
+    if (m->mounted_ && ::mount(nullptr, at.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+      m->why_not_ = std::string("read-only remount: ") + std::strerror(errno);
+    return m;
   }
-  ~ReadOnlyView() {
-    if (mounted_) ::umount2(view_.c_str(), MNT_DETACH);
+  // A drive of `bytes` at `at`, which fills.
+  static std::unique_ptr<PrivateMount> small_drive(const fs::path& at, size_t bytes) {
+    auto m = std::unique_ptr<PrivateMount>(new PrivateMount(at));
+    const std::string size = "size=" + std::to_string(bytes);
+    if (m->why_not_.empty() && ::mount("tmpfs", at.c_str(), "tmpfs", 0, size.c_str()) != 0)
+      m->why_not_ = std::string("tmpfs mount: ") + std::strerror(errno);
+    m->mounted_ = m->why_not_.empty();
+    return m;
   }
-  // Empty when the view is mounted read-only; else why it could not be (the test needs CAP_SYS_ADMIN).
+  ~PrivateMount() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  // Empty when mounted as asked.
   const std::string& why_not() const { return why_not_; }
 
  private:
-  fs::path view_;
+  explicit PrivateMount(const fs::path& at) : at_(at) {
+    fs::create_directories(at);
+    if (::unshare(CLONE_NEWNS) != 0)
+      why_not_ = std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      why_not_ = std::string("private mounts: ") + std::strerror(errno);
+  }
+
+  fs::path at_;
   bool mounted_ = false;
   std::string why_not_;
 };
@@ -418,8 +432,8 @@ TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
   s.run_json({"transfer", "export", std::to_string(full), std::to_string(inc), "--to", drive.string()});
   const TreeState shipped = snapshot(drive);
   fs::path mounted = s.dir() / "mnt";
-  ReadOnlyView view(drive, mounted);
-  if (!view.why_not().empty()) GTEST_SKIP() << "cannot mount a read-only view: " << view.why_not();
+  auto view = PrivateMount::read_only_view(drive, mounted);
+  if (!view->why_not().empty()) GTEST_SKIP() << "cannot mount a read-only view: " << view->why_not();
 
   auto imported = s.run_json({"transfer", "import", mounted.string(), "--device", "b"});
   ASSERT_EQ(imported["sets"].size(), 2u);
@@ -492,4 +506,44 @@ TEST(DedupTransfer, AnExfatDriveCarriesASeed) {
   int64_t on_disk = s.backup(data, "usb-disk");
   ASSERT_GT(on_disk, 0);
   EXPECT_EQ(diff_trees(state, s.restored(on_disk, data, "usb-disk")), "");
+}
+
+TEST(DedupTransfer, ADriveThatFillsFailsTheCopyWithItsReasonAndChangesNothing) {
+  // Before, the receiver gave up on "No space left on device" and the sender waited for ever for room in the
+  // connection: an export to a small drive, or a duplication to a full device, hung.
+  DedupSite s;
+  s.add_dedup("a");
+  fs::path data = s.dir() / "data";
+  write_file(data / "big", random_text(12u << 20, 11));
+  int64_t set = s.backup(data, "a");
+  auto state = snapshot(data);
+  fs::path small = s.dir() / "small";
+  auto drive = PrivateMount::small_drive(small, 1u << 20);
+  if (!drive->why_not().empty()) GTEST_SKIP() << "cannot mount a small drive: " << drive->why_not();
+  const std::string sets_before = s.run({"--json", "sets", "list"}).out;
+
+  auto exported = s.run({"transfer", "export", std::to_string(set), "--to", (small / "seed").string()});
+  EXPECT_EQ(exported.exit_code, 1);
+  EXPECT_NE(exported.err.find("the receiving device refused"), std::string::npos) << exported.err;
+  EXPECT_NE(exported.err.find("No space left on device"), std::string::npos) << exported.err;
+  EXPECT_EQ(std::count(exported.err.begin(), exported.err.end(), '\n'), 1) << exported.err;
+  EXPECT_TRUE(fs::is_empty(small / "seed" / "tmp")) << "an unfinished pack was left on the drive";
+
+  fs::create_directories(small / "store");
+  auto added = s.run({"devices", "add", "on-small", "--type", "dedup", "--path", (small / "store").string(),
+                      "--key-file", s.key(), "--set", "domain_from=" + (s.dir() / "a").string()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  auto duplicated = s.run({"duplicate", std::to_string(set), "--to", "on-small"});
+  EXPECT_EQ(duplicated.exit_code, 1);
+  EXPECT_NE(duplicated.err.find("No space left on device"), std::string::npos) << duplicated.err;
+
+  // Nothing is recorded for the failed copies, and the set still goes to a drive with room.
+  auto sets = s.run({"--json", "sets", "list"}).json_lines();
+  EXPECT_EQ(sets.size(), 1u) << s.run({"sets", "list"}).out;
+  fs::path roomy = s.dir() / "usb";
+  s.run_json({"transfer", "export", std::to_string(set), "--to", roomy.string()});
+  s.add_dedup("b", "a");
+  auto imported = s.run_json({"transfer", "import", roomy.string(), "--device", "b"});
+  ASSERT_EQ(imported["sets"].size(), 1u);
+  EXPECT_EQ(diff_trees(state, s.restored(imported["sets"][0].get<int64_t>(), data, "b")), "");
 }
