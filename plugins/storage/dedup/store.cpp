@@ -114,6 +114,9 @@ std::unique_ptr<ChunkIndex> Store::open_read_only_index() const {
     why = "its index is marked as damaged";
   } else if (::stat(index_path().c_str(), &st) != 0) {
     why = "it has no index";
+  } else if (::stat((index_path() + "-wal").c_str(), &st) == 0 && st.st_size > 0) {
+    // Commits still in the write-ahead log, which an immutable open does not read.
+    why = "its index was not closed cleanly";
   } else {
     try {
       return std::make_unique<ChunkIndex>(index_path(), settings_.index_memory_bytes,

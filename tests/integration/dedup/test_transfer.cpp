@@ -447,6 +447,15 @@ TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
       << onto.err;
   EXPECT_EQ(std::count(onto.err.begin(), onto.err.end(), '\n'), 1) << onto.err;
 
+  // An index left with commits in its write-ahead log (the exporting process was killed) is not trusted:
+  // an immutable open would not see them.
+  write_file(drive / "index.db-wal", "commits an immutable open would miss");
+  auto unclean = s.run({"transfer", "import", mounted.string(), "--device", "b"});
+  EXPECT_EQ(unclean.exit_code, 0) << unclean.err;
+  EXPECT_NE(unclean.err.find("its index was not closed cleanly: read through a temporary index"),
+            std::string::npos)
+      << unclean.err;
+
   // Without its index (lost, say, when the drive was unplugged mid-export) the packs are read instead.
   for (const char* file : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(drive / file);
   const TreeState unindexed = snapshot(drive);
