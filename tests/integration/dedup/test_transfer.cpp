@@ -31,6 +31,19 @@ void run_sql(const fs::path& db_file, const std::string& sql) {
   sqlite3_close(db);
 }
 
+// A full of four files on `device`, then an incremental after one changed; returns both ids and the tree.
+struct Chain {
+  int64_t full, incremental;
+  TreeState state;
+};
+Chain full_and_incremental(const DedupSite& s, const fs::path& data, const std::string& device) {
+  for (int i = 0; i < 4; ++i) write_file(data / ("f" + std::to_string(i)), random_text(150000, 60 + i));
+  int64_t full = s.backup(data, device);
+  write_file(data / "f1", random_text(150000, 70));
+  int64_t incremental = s.backup(data, device, "incremental");
+  return {full, incremental, snapshot(data)};
+}
+
 // A mount in a mount namespace of the test process's own, so nothing outlives the test; the strongbox
 // processes it starts see it. Needs CAP_SYS_ADMIN; why_not() says what failed without it.
 class PrivateMount {
@@ -423,11 +436,7 @@ TEST(DedupTransfer, ADriveMountedReadOnlyIsImportedFromAndLeftAsItWas) {
   s.add_dedup("b", "a");
   s.add_dedup("c", "a");
   fs::path data = s.dir() / "data";
-  for (int i = 0; i < 4; ++i) write_file(data / ("f" + std::to_string(i)), random_text(150000, 60 + i));
-  int64_t full = s.backup(data, "a");
-  write_file(data / "f1", random_text(150000, 70));
-  int64_t inc = s.backup(data, "a", "incremental");
-  auto state = snapshot(data);
+  auto [full, inc, state] = full_and_incremental(s, data, "a");
   fs::path drive = s.dir() / "usb";
   s.run_json({"transfer", "export", std::to_string(full), std::to_string(inc), "--to", drive.string()});
   const TreeState shipped = snapshot(drive);
@@ -490,11 +499,7 @@ TEST(DedupTransfer, AnExfatDriveCarriesASeed) {
   s.add_dedup("a");
   s.add_dedup("b", "a");
   fs::path data = s.dir() / "data";
-  for (int i = 0; i < 4; ++i) write_file(data / ("f" + std::to_string(i)), random_text(150000, 80 + i));
-  int64_t full = s.backup(data, "a");
-  write_file(data / "f2", random_text(150000, 90));
-  int64_t inc = s.backup(data, "a", "incremental");
-  auto state = snapshot(data);
+  auto [full, inc, state] = full_and_incremental(s, data, "a");
   ExfatDrive usb(s.dir().path());
   if (!usb.why_not().empty()) GTEST_SKIP() << "no exFAT drive: " << usb.why_not();
   fs::path seed = usb.path() / "seed";
